@@ -1,0 +1,98 @@
+/**
+ * A case file as the harness uses it once loaded: the simple form (policy + requests) and the sequence form
+ * (steps) both become a list of steps, and every step keeps its path in the YAML so that a failure can point
+ * into the file. The shape of the file itself is harness/schema/case.schema.json.
+ */
+import type { CorsPolicy, DocPath, PolicyFormat } from '../policy/model.ts';
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface HeaderMatcher {
+  equals?: string;
+  /** A regular expression the whole value must match. */
+  pattern?: string;
+  absent?: true;
+  assumed?: string;
+}
+
+export interface HttpExpectation {
+  status?: number;
+  /** Lower-case header name → exact value, or a matcher. */
+  headers?: Record<string, string | HeaderMatcher>;
+  assumed?: string;
+}
+
+export interface BrowserExpectation {
+  outcome: 'allowed' | 'blocked';
+  status?: number;
+  readable?: string[];
+  unreadable?: string[];
+  preflight?: 'sent' | 'cached' | 'none';
+  reason?: string;
+  assumed?: string;
+}
+
+export type Surface = 's3' | 'public' | 'custom';
+export type Auth = 'none' | 'presigned' | 'signed';
+
+export interface CaseRequest {
+  id: string;
+  title?: string;
+  /** Page origin; undefined: no Origin header at all. */
+  from?: string;
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS';
+  surface: Surface;
+  key: string;
+  auth?: Auth;
+  headers?: Record<string, string>;
+  body?: string;
+  credentials?: 'omit' | 'same-origin' | 'include';
+  sendPreflight?: 'auto' | 'always';
+  expect?: {
+    preflight?: HttpExpectation;
+    response?: HttpExpectation;
+    browser?: BrowserExpectation;
+  };
+}
+
+export interface PolicyRejection {
+  s3?: 'MalformedXML' | 'InvalidRequest' | 'InvalidArgument';
+  rest?: number;
+  assumed?: string;
+}
+
+export interface SeedObject {
+  key: string;
+  body?: string;
+  contentType?: string;
+}
+
+export type Step =
+  /** Put the policy on the bucket (null: delete it) and wait until it is in effect. */
+  | {
+      kind: 'apply';
+      policy: CorsPolicy | null;
+      format?: PolicyFormat;
+      /** R2 must refuse this policy with these errors (the policy is then sent as written, invalid on purpose). */
+      rejected?: PolicyRejection;
+      path: DocPath;
+    }
+  | { kind: 'request'; request: CaseRequest; path: DocPath }
+  /** Purge the custom domain's cache: everything, or these keys. */
+  | { kind: 'purge'; everything: boolean; keys: string[]; path: DocPath };
+
+export interface LoadedCase {
+  /** The file, relative to the working directory, with forward slashes. */
+  file: string;
+  id: string;
+  title: string;
+  description?: string;
+  source: string[];
+  objects: SeedObject[];
+  steps: Step[];
+  /** Where a path of the case file stands in it (the nearest existing node when the path is not there). */
+  locate(path: DocPath): Position;
+}
