@@ -82,7 +82,7 @@ Example:
     const decision = decidePreflight(method, withValues);
     const requestHeaders = [...new Set([...decision.requestHeaders, ...bareNames])].sort();
     for (const name of bareNames) {
-      if (!decision.requestHeaders.includes(name)) decision.reasons.push(`header ${name} (named without a value)`);
+      if (!decision.requestHeaders.includes(name)) decision.reasons.push(`header ${name} is not CORS-safelisted`);
     }
     const needsPreflight = decision.reasons.length > 0;
 
@@ -149,7 +149,9 @@ Example:
       out.push(...describeAnswer(preflight));
       out.push('');
     }
-    out.push(`Actual  ${method}`);
+    out.push(
+      `Actual  ${method}${blocked?.stage === 'preflight' ? ' (not sent: the preflight failed; R2 would answer)' : ''}`,
+    );
     out.push(...describeAnswer(actual));
     out.push('');
     if (blocked) {

@@ -198,7 +198,7 @@ function parseXml(text: string): ParsedPolicy {
   const syntax = XMLValidator.validate(text);
   if (syntax !== true) {
     const { msg, line, col } = syntax.err;
-    return fail('xml', [], `not well-formed XML at line ${line}, column ${col}: ${msg}`);
+    return fail('xml', [], `not well-formed XML at line ${line}, column ${col}: ${xmlSyntaxMessage(msg)}`);
   }
   const parsed = new XMLParser({
     ignoreAttributes: false,
@@ -230,6 +230,18 @@ function parseXml(text: string): ParsedPolicy {
     ),
   };
   return checked(policy, 'xml');
+}
+
+/** fast-xml-parser reports unclosed elements as a JSON list of their names; say it in words. */
+function xmlSyntaxMessage(message: string): string {
+  const unclosed = /^Invalid '(\[[\s\S]*\])' found\.?$/.exec(message);
+  if (!unclosed) return message;
+  try {
+    const names = JSON.parse(unclosed[1]) as string[];
+    return `unclosed element(s) ${names.map((n) => `<${n}>`).join(', ')}`;
+  } catch {
+    return message;
+  }
 }
 
 function toXml(policy: CorsPolicy): string {
@@ -274,13 +286,25 @@ export function serializePolicy(policy: CorsPolicy, format: PolicyFormat, option
             'write the rules or xml format instead, or drop the ids',
         );
       }
-      return `${JSON.stringify(toDashboard(policy), null, 2)}\n`;
+      return json(toDashboard(policy));
     }
     case 'rules':
-      return `${JSON.stringify(toRules(policy), null, 2)}\n`;
+      return json(toRules(policy));
     case 'xml':
       return toXml(policy);
   }
+}
+
+/** Indented JSON with lists of strings or numbers kept on one line, as R2's docs write policies. */
+function json(value: unknown): string {
+  const scalar = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d+)`;
+  const flatList = new RegExp(String.raw`\[\s+(${scalar}(?:,\s+${scalar})*)\s+\]`, 'g');
+  // JSON.stringify escapes newlines inside strings, so ",\n" only ever separates items.
+  const text = JSON.stringify(value, null, 2).replace(
+    flatList,
+    (_, items: string) => `[${items.replace(/,\n\s+/g, ', ')}]`,
+  );
+  return `${text}\n`;
 }
 
 // --- shared ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { r2cors } from './run-cli.ts';
+
+const FONT = 'cases/policies/font-localhost.json';
+const PRESIGNED = 'cases/policies/presigned-upload.json';
+
+test("explain: the docs' font example, from the allowed origin", () => {
+  const { status, stdout } = r2cors([
+    'explain',
+    '--policy',
+    FONT,
+    '--origin',
+    'http://localhost:3000',
+    '--method',
+    'GET',
+  ]);
+  assert.equal(status, 0);
+  assert.match(stdout, /The browser sends no preflight/);
+  assert.match(stdout, /^Rule 1: matches$/m);
+  assert.match(stdout, /^Actual {2}GET\n {2}Access-Control-Allow-Origin: http:\/\/localhost:3000$/m);
+  assert.match(stdout, /^Verdict {2}ALLOWED/m);
+});
+
+test('explain: from another port, rule by rule why not, and the browser blocks it', () => {
+  const { status, stdout } = r2cors([
+    'explain',
+    '--policy',
+    FONT,
+    '--origin',
+    'http://localhost:3001',
+    '--method',
+    'GET',
+  ]);
+  assert.equal(status, 1);
+  assert.match(
+    stdout,
+    /^Rule 1: does not match\n {2}- origin http:\/\/localhost:3001 is not in AllowedOrigins: http:\/\/localhost:3000$/m,
+  );
+  assert.match(stdout, /^Actual {2}GET\n {2}\(no CORS headers\)$/m);
+  assert.match(
+    stdout,
+    /^Verdict {2}BLOCKED at the GET response: no Access-Control-Allow-Origin header \(Chromium: MissingAllowOriginHeader\)$/m,
+  );
+});
+
+test("explain: the docs' presigned upload — preflight, exposed ETag, assumptions named", () => {
+  const { status, stdout } = r2cors([
+    'explain',
+    '--policy',
+    PRESIGNED,
+    '--origin',
+    'https://example.com',
+    '--method',
+    'PUT',
+    '--header',
+    'Content-Type: application/json',
+  ]);
+  assert.equal(status, 0);
+  assert.match(stdout, /- Content-Type 'application\/json' is not form data or text\/plain/);
+  assert.match(
+    stdout,
+    /Access-Control-Request-Headers: content-type\)\n {2}→ 200\n {2}Access-Control-Allow-Origin: https:\/\/example\.com/,
+  );
+  assert.match(stdout, /Besides the safelisted headers it can read: ETag/);
+  assert.match(stdout, /^Assumed: R2 does not document these/m);
+  assert.match(stdout, /- a matched preflight answers 200/);
+});
+
+test('explain: a header missing from AllowedHeaders is named, and the preflight fails', () => {
+  const { status, stdout } = r2cors([
+    'explain',
+    '--policy',
+    PRESIGNED,
+    '--origin',
+    'https://example.com',
+    '--method',
+    'PUT',
+    '--header',
+    'x-amz-checksum-crc32',
+  ]);
+  assert.equal(status, 1);
+  assert.match(stdout, /- header x-amz-checksum-crc32 is not in AllowedHeaders: Content-Type/);
+  assert.match(stdout, /→ 403 AccessForbidden/);
+  assert.match(
+    stdout,
+    /BLOCKED at the preflight: preflight answered 403, not 2xx \(Chromium: PreflightInvalidStatus\)/,
+  );
+});
+
+test('explain: a credentialed request against a * rule is blocked by the browser, not by R2', () => {
+  const star = '[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]';
+  const { status, stdout } = r2cors(
+    ['explain', '--policy', '-', '--origin', 'https://a.example', '--method', 'GET', '--credentials', 'include'],
+    star,
+  );
+  assert.equal(status, 1);
+  assert.match(stdout, /Access-Control-Allow-Origin: \*/);
+  assert.match(stdout, /\(Chromium: WildcardOriginNotAllowed\)/);
+});
+
+test('explain: --json gives the evaluation for scripts', () => {
+  const { status, stdout } = r2cors([
+    'explain',
+    '--policy',
+    FONT,
+    '--origin',
+    'http://localhost:3000',
+    '--method',
+    'GET',
+    '--json',
+  ]);
+  assert.equal(status, 0);
+  const json = JSON.parse(stdout);
+  assert.equal(json.preflightSent, false);
+  assert.equal(json.actual.outcome, 'matched');
+  assert.equal(json.blocked, null);
+});
+
+test('explain: usage errors exit 2', () => {
+  assert.match(
+    r2cors(['explain', '--policy', FONT, '--origin', 'http://localhost:3000']).stderr,
+    /--method is required/,
+  );
+  assert.match(
+    r2cors(['explain', '--policy', FONT, '--origin', 'localhost:3000', '--method', 'GET']).stderr,
+    /--origin: origin 'localhost:3000' is not scheme/,
+  );
+  assert.equal(r2cors(['explain', '--policy', 'missing.json', '--origin', 'http://a.b', '--method', 'GET']).status, 2);
+});
+
+test('every command answers --help with exit 0, an unknown command with exit 2', () => {
+  for (const command of ['lint', 'convert', 'explain']) {
+    const { status, stdout } = r2cors([command, '--help']);
+    assert.equal(status, 0, command);
+    assert.match(stdout, new RegExp(`^Usage: r2-cors ${command}`));
+  }
+  assert.equal(r2cors(['--help']).status, 0);
+  assert.equal(r2cors(['frobnicate']).status, 2);
+});

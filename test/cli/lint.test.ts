@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { r2cors } from './run-cli.ts';
+
+test('lint on broken case files prints one file:line:col line per problem, exactly, and exits 1', () => {
+  const { status, stdout } = r2cors(['lint', 'test/fixtures/lint/broken']);
+  const expected = readFileSync(new URL('../fixtures/lint/expected.txt', import.meta.url), 'utf8');
+  assert.equal(stdout, expected);
+  assert.equal(status, 1);
+});
+
+test('every kind of problem the loader knows has a fixture', () => {
+  const expected = readFileSync(new URL('../fixtures/lint/expected.txt', import.meta.url), 'utf8');
+  const kinds: [string, RegExp][] = [
+    ['YAML syntax error', /syntax-error\.yaml:\d+:\d+ {2}Missing closing "quote/],
+    ['unknown key', /unknown-key\.yaml:8:7 {2}policy\.dashboard\[0\]\.ExposeHeader: unknown key/],
+    ['wrong type', /wrong-type\.yaml:19:17 {2}requests\[0\]\.expect\.response\.status: must be a whole number/],
+    ['duplicate id', /same-id\.yaml:1:5 {2}id: duplicate case id 'same-id'/],
+    ['invalid policy', /invalid-policy\.yaml:6:24 {2}policy\.dashboard\[0\]\.AllowedOrigins\[0\]: origin/],
+    ['missing object', /missing-object\.yaml:11:10 {2}requests\[0\]\.key: object 'absent\.txt' is not seeded/],
+    ['invalid policy file', /bad-rules\.json:6:28 {2}rules\[0\]\.allowed\.methods\[1\]: method 'PATCH'/],
+  ];
+  for (const [kind, line] of kinds) assert.match(expected, line, kind);
+});
+
+test('lint on the corpus finds nothing and exits 0', () => {
+  const { status, stdout } = r2cors(['lint']);
+  assert.match(stdout, /^\d+ case file\(s\), no problems\n$/);
+  assert.equal(status, 0);
+});
+
+test('lint on a path that does not exist is a usage error', () => {
+  const { status, stderr } = r2cors(['lint', 'no/such/dir']);
+  assert.equal(status, 2);
+  assert.match(stderr, /no such file or folder: no\/such\/dir/);
+});

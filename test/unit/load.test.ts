@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadCases } from '../../harness/cases/load.ts';
+
+describe('the corpus', () => {
+  const result = loadCases(['cases']);
+  test('loads with no problems', () => {
+    assert.deepEqual(result.problems, []);
+    assert.ok(result.cases.length >= 10, `only ${result.cases.length} cases`);
+  });
+  test('every case id is its file name and unique', () => {
+    const ids = result.cases.map((c) => c.id);
+    assert.equal(new Set(ids).size, ids.length);
+    for (const c of result.cases) assert.ok(c.file.endsWith(`/${c.id}.yaml`), c.file);
+  });
+  test('every request asserts something', () => {
+    for (const c of result.cases) {
+      for (const step of c.steps) {
+        if (step.kind !== 'request') continue;
+        const e = step.request.expect ?? {};
+        assert.ok(e.preflight || e.response || e.browser, `${c.id} › ${step.request.id}`);
+      }
+    }
+  });
+});
+
+describe('steps', () => {
+  const { cases } = loadCases(['cases']);
+  const byId = (id: string) => {
+    const found = cases.find((c) => c.id === id);
+    assert.ok(found, id);
+    return found;
+  };
+
+  test('the simple form becomes apply, then the requests in order, with their paths', () => {
+    const c = byId('scheme-must-match');
+    assert.deepEqual(
+      c.steps.map((s) => [s.kind, s.path.join('/')]),
+      [
+        ['apply', 'policy'],
+        ['request', 'requests/0'],
+        ['request', 'requests/1'],
+      ],
+    );
+    const apply = c.steps[0];
+    assert.ok(apply.kind === 'apply');
+    assert.equal(apply.format, 'dashboard');
+    assert.deepEqual(apply.policy, { rules: [{ allowedOrigins: ['https://example.com'], allowedMethods: ['GET'] }] });
+  });
+
+  test('policy: null applies no policy', () => {
+    const apply = byId('no-policy-no-cors-headers').steps[0];
+    assert.ok(apply.kind === 'apply');
+    assert.equal(apply.policy, null);
+  });
+
+  test('the sequence form keeps apply, request and purge in order', () => {
+    const c = byId('cache-keeps-old-headers');
+    assert.deepEqual(
+      c.steps.map((s) => s.kind),
+      ['apply', 'request', 'apply', 'request', 'purge', 'request'],
+    );
+    const purge = c.steps[4];
+    assert.ok(purge.kind === 'purge');
+    assert.equal(purge.everything, true);
+  });
+
+  test('a step expected to be refused keeps its invalid policy, to be sent as written', () => {
+    const apply = byId('origin-with-path-refused').steps[0];
+    assert.ok(apply.kind === 'apply');
+    assert.deepEqual(apply.rejected?.s3, 'MalformedXML');
+    assert.deepEqual(apply.policy?.rules[0].allowedOrigins, ['https://static.example.com/']);
+  });
+
+  test('locate points at a field of the case file', () => {
+    const c = byId('scheme-must-match');
+    // `- id: http-origin` is the second request; its `from` line follows.
+    const at = c.locate(['requests', 1, 'from']);
+    assert.deepEqual(at, { line: 26, col: 11 });
+  });
+});
