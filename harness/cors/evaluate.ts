@@ -105,8 +105,14 @@ function join(values: string[], profile: CorsProfile): string {
   return values.join(profile.listSeparator);
 }
 
-/** The headers shared by preflight and actual responses of a matched rule. */
-function allowOriginHeaders(rule: CorsRule, origin: string, profile: CorsProfile, assumptions: Set<keyof CorsProfile>) {
+/** The headers shared by preflight and actual responses of a matched rule: origin, credentials, methods. */
+function matchedHeaders(
+  rule: CorsRule,
+  origin: string,
+  method: string,
+  profile: CorsProfile,
+  assumptions: Set<keyof CorsProfile>,
+) {
   const headers: [string, string][] = [];
   const entry = rule.allowedOrigins.find((pattern) => wildcardMatch(pattern, origin));
   const star = entry === '*' && profile.wildcardAllowOrigin === 'star';
@@ -114,6 +120,11 @@ function allowOriginHeaders(rule: CorsRule, origin: string, profile: CorsProfile
   headers.push(['Access-Control-Allow-Origin', star ? '*' : origin]);
   if (!star && profile.allowCredentials === 'when-echoed') headers.push(['Access-Control-Allow-Credentials', 'true']);
   assumptions.add('allowCredentials');
+  assumptions.add('allowMethods');
+  headers.push([
+    'Access-Control-Allow-Methods',
+    profile.allowMethods === 'rule' ? join(rule.allowedMethods, profile) : method,
+  ]);
   return headers;
 }
 
@@ -135,13 +146,9 @@ export function evaluatePreflight(
   const { rules, matched } = judgeAll(policy, origin, requestMethod, requested);
   if (!matched) return refuse('unmatched', rules, profile.unmatchedPreflight, ['unmatchedPreflight', 'ruleChoice']);
 
-  const assumptions = new Set<keyof CorsProfile>(['ruleChoice', 'matchedPreflightStatus', 'allowMethods']);
+  const assumptions = new Set<keyof CorsProfile>(['ruleChoice', 'matchedPreflightStatus']);
   const rule = matched.rule;
-  const headers = allowOriginHeaders(rule, origin, profile, assumptions);
-  headers.push([
-    'Access-Control-Allow-Methods',
-    profile.allowMethods === 'rule' ? join(rule.allowedMethods, profile) : requestMethod,
-  ]);
+  const headers = matchedHeaders(rule, origin, requestMethod, profile, assumptions);
   if (requested.length > 0) {
     assumptions.add('allowHeaders');
     const value = profile.allowHeaders === 'echo-requested' ? requested : (rule.allowedHeaders ?? []);
@@ -173,13 +180,9 @@ export function evaluateActual(
   // Unmatched: the normal response without CORS headers (a 2022 fix removed a spurious 403) [doc].
   if (!matched) return { ...answer('unmatched'), rules, assumptions: ['ruleChoice'] };
 
-  const assumptions = new Set<keyof CorsProfile>(['ruleChoice', 'allowMethods']);
+  const assumptions = new Set<keyof CorsProfile>(['ruleChoice']);
   const rule = matched.rule;
-  const headers = allowOriginHeaders(rule, origin, profile, assumptions);
-  headers.push([
-    'Access-Control-Allow-Methods',
-    profile.allowMethods === 'rule' ? join(rule.allowedMethods, profile) : method,
-  ]);
+  const headers = matchedHeaders(rule, origin, method, profile, assumptions);
   pushExposeHeaders(headers, rule, profile, assumptions);
   if (rule.maxAgeSeconds !== undefined && profile.maxAgeOnActual) {
     assumptions.add('maxAgeOnActual');
