@@ -1,10 +1,11 @@
 /** `r2-cors <command>`: the harness's command-line entry point. */
 import { convert } from './convert.ts';
+import { emulator } from './emulator.ts';
 import { explain } from './explain.ts';
 import { lint } from './lint.ts';
 import { type Command, EXIT, UsageError } from './usage.ts';
 
-const COMMANDS: Command[] = [lint, convert, explain];
+const COMMANDS: Command[] = [lint, convert, explain, emulator];
 
 const HELP = `Usage: r2-cors <command> [options]
 

@@ -1,8 +1,15 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// "node --": Node 20 reads --env-file from anywhere in its arguments (a bug fixed in later versions), which
+// would swallow the emulator's own --env-file option; after "--" it is left to this program.
 // The `r2-cors` command. The harness is TypeScript run as is: tsx's loader compiles it on the fly, so there is
 // no build step between editing a file and running it.
 import { register } from 'tsx/esm/api';
 
 register();
+// Output piped into a command that stops reading (| head) ends this program quietly instead of crashing it.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,93 @@
+import { writeFileSync } from 'node:fs';
+import { envFileText, startEmulator } from '../emulator/index.ts';
+import type { PropagationDelay } from '../emulator/store.ts';
+import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
+
+export const emulator: Command = {
+  name: 'emulator',
+  summary: 'run the embedded R2 emulator (S3 API, REST API, r2.dev and custom domains) that enforces CORS',
+  help: `Usage: r2-cors emulator [--port N] [--propagation-delay D | MIN..MAX] [--data-dir DIR] [--env-file FILE]
+
+Starts a local stand-in for Cloudflare R2 that enforces bucket CORS policies the way R2 does, on loopback:
+  the S3 API (SigV4, presigned URLs), the Cloudflare REST API (/client/v4: buckets, CORS, r2.dev URL,
+  custom domains, cache purge), r2.dev URLs and custom domains (chosen by Host, behind an edge cache).
+It prints the endpoints, account id, keys and API token it accepts, and its CA certificate. Ctrl-C stops it.
+
+  --port N                  first of four ports: S3 API N, REST API N+1, r2.dev N+2, custom domains N+3
+                            (default: any free ports)
+  --propagation-delay D     how long a policy change takes to reach requests, like R2's "up to 30 seconds":
+                            a duration (0, 500ms, 2s) or a range (1s..5s, random per change). Default 0
+  --data-dir DIR            keep buckets, objects and credentials in DIR (default: in memory)
+  --env-file FILE           write R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_S3_ENDPOINT,
+                            CLOUDFLARE_API_BASE_URL, CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID,
+                            NODE_EXTRA_CA_CERTS and the emulator's addresses to FILE as KEY=value lines
+  --ca-dir DIR              where the local CA is kept (default: R2_CORS_CA_DIR or ~/.cache/r2-cors-conformance)
+
+Example:
+  r2-cors emulator --env-file r2.env &
+  set -a; . ./r2.env; set +a
+  npx wrangler r2 bucket cors set my-bucket --file cors.json`,
+  async run(args) {
+    const { values, positionals } = parseOptions('emulator', args, {
+      port: { type: 'string' },
+      'propagation-delay': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'env-file': { type: 'string' },
+      'ca-dir': { type: 'string' },
+    });
+    if (values.help) {
+      console.log(emulator.help);
+      return EXIT.ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`emulator: unexpected argument '${positionals[0]}'`);
+    const port = values.port === undefined ? 0 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65532) throw new UsageError('emulator: --port must be a port number (0 for any)');
+    const propagation = parseDelay(values['propagation-delay'] ?? '0');
+
+    let running: Awaited<ReturnType<typeof startEmulator>>;
+    try {
+      running = await startEmulator({ port, propagation, dataDir: values['data-dir'], caDir: values['ca-dir'] });
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') throw new UsageError(`emulator: port ${port}…${port + 3} is not free (${e.message})`);
+      throw error;
+    }
+    if (values['env-file']) writeFileSync(values['env-file'], envFileText(running.env), { mode: 0o600 });
+    const delay = propagation.max === 0 ? 'none' : propagation.min === propagation.max ? `${propagation.min} ms` : `${propagation.min}…${propagation.max} ms`;
+    console.log(`R2 emulator running (CORS enforced; policy propagation delay: ${delay})
+  S3 API          ${running.endpoints.s3}
+  REST API        ${running.env.CLOUDFLARE_API_BASE_URL}
+  r2.dev URLs     ${running.endpoints.public}   (Host: pub-<32 hex>.r2.dev)
+  custom domains  ${running.endpoints.custom}   (Host: the domain)
+  request log     ${running.env.R2_EMULATOR_LOG_URL}
+  account id      ${running.accountId}
+  access key id   ${running.accessKeyId}
+  secret key      ${running.secretAccessKey}
+  API token       ${running.apiToken}
+  CA certificate  ${running.caFile}   (trust it: NODE_EXTRA_CA_CERTS=${running.caFile})${values['env-file'] ? `\n  env file        ${values['env-file']}` : ''}
+Press Ctrl-C to stop.`);
+
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await running.close();
+    console.log('R2 emulator stopped.');
+    return EXIT.ok;
+  },
+};
+
+/** `0`, `500ms`, `2s`, `1.5s`, or a range `1s..5s` → milliseconds. */
+export function parseDelay(text: string): PropagationDelay {
+  const one = (part: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(part.trim());
+    if (!m) throw new UsageError(`emulator: --propagation-delay: '${text}' is not a duration such as 2s, 500ms or 1s..5s`);
+    const value = Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
+    return Math.round(value);
+  };
+  const [min, max = min] = text.split('..');
+  const range = { min: one(min), max: one(max) };
+  if (range.max < range.min) throw new UsageError('emulator: --propagation-delay: the range ends before it starts');
+  return range;
+}

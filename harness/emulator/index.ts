@@ -1,0 +1,181 @@
+/**
+ * The embedded R2 emulator: four HTTPS listeners on loopback, one per R2 surface, sharing one store.
+ *   s3      the S3 API (`<account>.r2.cloudflarestorage.com`)
+ *   api     the Cloudflare REST API (`api.cloudflare.com/client/v4`) and the emulator's request log
+ *   public  r2.dev URLs (`pub-<32 hex>.r2.dev`), chosen by Host
+ *   custom  custom domains, chosen by Host, behind an edge cache
+ * Only the CLI and the test set-up start it; the harness reaches it over the wire, like R2.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { type CorsProfile, R2_PROFILE } from '../cors/profile.ts';
+import { loadOrCreateCa, serverTlsOptions } from '../tls/local-ca.ts';
+import { EdgeCache, publicHandler } from './public.ts';
+import { RequestLog } from './request-log.ts';
+import { restHandler } from './rest.ts';
+import { s3Handler } from './s3.ts';
+import { type PropagationDelay, Store } from './store.ts';
+
+export interface EmulatorOptions {
+  /** First of four consecutive ports (S3, API, public, custom); 0 or absent: any free ports. */
+  port?: number;
+  /** How long a policy change takes to reach the data plane. Default none. */
+  propagation?: PropagationDelay;
+  /** Keep buckets, objects and credentials here across restarts; in memory when absent. */
+  dataDir?: string;
+  /** Where the local CA lives (default: harness/tls/local-ca.ts). */
+  caDir?: string;
+  /** The R2 behaviour for [open] points; the emulator's self-tests change it on purpose. */
+  profile?: CorsProfile;
+  /** Largest object or part accepted. Default 64 MiB. */
+  maxObjectBytes?: number;
+}
+
+export interface Credentials {
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  apiToken: string;
+}
+
+export interface RunningEmulator extends Credentials {
+  caFile: string;
+  endpoints: { s3: string; api: string; public: string; custom: string };
+  /** The variables other tools need to use the emulator (see envFile). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+function newCredentials(): Credentials {
+  return {
+    accountId: randomBytes(16).toString('hex'),
+    accessKeyId: randomBytes(16).toString('hex'),
+    secretAccessKey: randomBytes(32).toString('hex'),
+    apiToken: randomBytes(20).toString('base64url'),
+  };
+}
+
+/** Credentials survive restarts with a data directory, so tools configured once keep working. */
+function credentialsFor(dataDir: string | undefined): Credentials {
+  if (!dataDir) return newCredentials();
+  const file = path.join(dataDir, 'credentials.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
+  } catch {
+    const made = newCredentials();
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(made, null, 2), { mode: 0o600 });
+    return made;
+  }
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const credentials = credentialsFor(options.dataDir);
+  const ca = await loadOrCreateCa(options.caDir);
+  const tls = await serverTlsOptions(ca);
+  const store = new Store(options.propagation ?? { min: 0, max: 0 }, options.dataDir);
+  const log = new RequestLog();
+  const cache = new EdgeCache();
+  const profile = options.profile ?? R2_PROFILE;
+  const common = { store, profile, log };
+
+  const handlers = [
+    s3Handler({
+      ...common,
+      accountId: credentials.accountId,
+      credentials: new Map([[credentials.accessKeyId, credentials.secretAccessKey]]),
+      maxObjectBytes: options.maxObjectBytes ?? 64 * 1024 * 1024,
+    }),
+    restHandler({ store, log, cache, accountId: credentials.accountId, token: credentials.apiToken }),
+    publicHandler(common, 'public'),
+    publicHandler(common, 'custom', cache),
+  ];
+  const servers: Server[] = [];
+  try {
+    for (const [i, handler] of handlers.entries()) {
+      const server = createServer(
+        { ...tls, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
+        (req, res) => {
+          Promise.resolve(handler(req, res)).catch(() => {
+            if (!res.headersSent) res.writeHead(500).end();
+            else res.destroy();
+          });
+        },
+      );
+      server.maxConnections = 1_000;
+      server.on('clientError', answerClientError);
+      servers.push(server);
+      await listen(server, options.port ? options.port + i : 0);
+    }
+  } catch (error) {
+    await Promise.all(servers.map(closeServer));
+    throw error;
+  }
+  const url = (server: Server) => `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const endpoints = { s3: url(servers[0]), api: url(servers[1]), public: url(servers[2]), custom: url(servers[3]) };
+  const env = {
+    R2_ACCOUNT_ID: credentials.accountId,
+    R2_ACCESS_KEY_ID: credentials.accessKeyId,
+    R2_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    R2_S3_ENDPOINT: endpoints.s3,
+    CLOUDFLARE_API_BASE_URL: `${endpoints.api}/client/v4`,
+    CLOUDFLARE_API_TOKEN: credentials.apiToken,
+    CLOUDFLARE_ACCOUNT_ID: credentials.accountId,
+    NODE_EXTRA_CA_CERTS: ca.certFile,
+    R2_EMULATOR_PUBLIC_ADDRESS: endpoints.public.replace('https://', ''),
+    R2_EMULATOR_CUSTOM_ADDRESS: endpoints.custom.replace('https://', ''),
+    R2_EMULATOR_LOG_URL: `${endpoints.api}/__emulator/requests`,
+  };
+  return {
+    ...credentials,
+    caFile: ca.certFile,
+    endpoints,
+    env,
+    close: async () => {
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}
+
+/** Malformed requests, oversized headers, half-closed connections: an answer when possible, never a crash. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // Loopback only: nothing outside this machine reaches the emulator.
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** `KEY=value` lines, for `source` in a shell or a dotenv loader. */
+export function envFileText(env: Record<string, string>): string {
+  return `${Object.entries(env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
+}

@@ -1,0 +1,59 @@
+/**
+ * An undici dispatcher that connects some host names to other addresses, keeping the URL, the Host header
+ * and TLS server name as they are: what DNS would do, and what the browsers' proxy does for them. With it the
+ * same URLs serve a live bucket (`https://pub-….r2.dev/key`) and the emulator (mapped to its loopback port).
+ */
+import { isIP, connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { Agent, type buildConnector } from 'undici';
+
+export interface AddressRule {
+  /** A host name, or a pattern with one leading `*.` (any subdomain). */
+  host: string;
+  /** `127.0.0.1:port` */
+  address: string;
+}
+
+export function matchesHost(pattern: string, host: string): boolean {
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+  return pattern === host;
+}
+
+/** Where a host name connects to, or undefined to use it as it is. */
+export function mappedAddress(rules: AddressRule[], host: string): { host: string; port: number } | undefined {
+  const rule = rules.find((r) => matchesHost(r.host, host.toLowerCase()));
+  if (!rule) return undefined;
+  const colon = rule.address.lastIndexOf(':');
+  return { host: rule.address.slice(0, colon), port: Number(rule.address.slice(colon + 1)) };
+}
+
+export function addressMapAgent(options: { rules: AddressRule[]; ca?: string }): Agent {
+  const connect: buildConnector.connector = (opts, callback) => {
+    const target = mappedAddress(options.rules, opts.hostname);
+    const secure = opts.protocol !== 'http:';
+    const host = target?.host ?? opts.hostname;
+    const port = target?.port ?? Number(opts.port || (secure ? 443 : 80));
+    const socket = secure
+      ? tlsConnect({
+          host,
+          port,
+          // No SNI for an address (RFC 6066); the server's loopback certificate covers it.
+          servername: isIP(opts.hostname) ? undefined : (opts.servername ?? opts.hostname),
+          ca: options.ca,
+          ALPNProtocols: ['http/1.1'],
+        })
+      : netConnect({ host, port });
+    let settled = false;
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      if (settled) return;
+      settled = true;
+      callback(null, socket);
+    });
+    socket.once('error', (error) => {
+      if (settled) return;
+      settled = true;
+      callback(error, null);
+    });
+  };
+  return new Agent({ connect });
+}

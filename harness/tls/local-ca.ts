@@ -1,0 +1,100 @@
+/**
+ * The harness's local certificate authority. Every local TLS server (the emulator's endpoints, later the
+ * browsers' origin server) presents a certificate it issued; clients trust the CA file (NODE_EXTRA_CA_CERTS,
+ * undici's `ca`) instead of switching verification off. Made on first use and kept, so a CA a user chose to
+ * trust stays valid across runs.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import type { SecureContext } from 'node:tls';
+import { createSecureContext } from 'node:tls';
+import selfsigned from 'selfsigned';
+
+export interface LocalCa {
+  /** PEM file of the CA certificate, for clients to trust. */
+  certFile: string;
+  cert: string;
+  key: string;
+}
+
+/** Where the CA lives unless told otherwise: R2_CORS_CA_DIR, else ~/.cache/r2-cors-conformance. */
+export function defaultCaDir(): string {
+  return process.env.R2_CORS_CA_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'r2-cors-conformance');
+}
+
+const TEN_YEARS_MS = 3650 * 24 * 3600 * 1000;
+
+export async function loadOrCreateCa(dir: string = defaultCaDir()): Promise<LocalCa> {
+  const certFile = path.join(dir, 'ca.pem');
+  const keyFile = path.join(dir, 'ca-key.pem');
+  try {
+    return { certFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  } catch {
+    // First use: make one.
+  }
+  const made = await selfsigned.generate([{ name: 'commonName', value: 'r2-cors-conformance local CA' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + TEN_YEARS_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(keyFile, made.private, { mode: 0o600 });
+  writeFileSync(certFile, made.cert);
+  return { certFile, cert: made.cert, key: made.private };
+}
+
+const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** A server certificate for the given DNS names and IP addresses, signed by the CA. */
+export async function issueCertificate(ca: LocalCa, names: string[], ips: string[] = []): Promise<{ key: string; cert: string }> {
+  const made = await selfsigned.generate([{ name: 'commonName', value: names[0] ?? ips[0] ?? 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + ONE_YEAR_MS),
+    ca: { key: ca.key, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [...names.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))],
+      },
+    ],
+  });
+  return { key: made.private, cert: made.cert };
+}
+
+/**
+ * TLS options for a server that answers any host name it is asked for (SNI) with a certificate made for that
+ * name on first use, and for loopback addresses without SNI.
+ */
+export async function serverTlsOptions(ca: LocalCa) {
+  const loopback = await issueCertificate(ca, ['localhost'], ['127.0.0.1', '::1']);
+  const contexts = new Map<string, Promise<SecureContext>>();
+  return {
+    key: loopback.key,
+    cert: loopback.cert,
+    SNICallback(servername: string, done: (error: Error | null, context?: SecureContext) => void) {
+      // An address sent as a name gets the loopback certificate, which lists the addresses.
+      if (isIP(servername)) {
+        done(null, undefined);
+        return;
+      }
+      let context = contexts.get(servername);
+      if (!context) {
+        // Names come from clients; keep the cache bounded.
+        if (contexts.size >= 1000) contexts.clear();
+        context = issueCertificate(ca, [servername]).then((pair) => createSecureContext(pair));
+        contexts.set(servername, context);
+      }
+      context.then((c) => done(null, c), (error: Error) => done(error));
+    },
+  };
+}
