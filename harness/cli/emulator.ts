@@ -41,7 +41,8 @@ Example:
     }
     if (positionals.length > 0) throw new UsageError(`emulator: unexpected argument '${positionals[0]}'`);
     const port = values.port === undefined ? 0 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65532) throw new UsageError('emulator: --port must be a port number (0 for any)');
+    if (!Number.isInteger(port) || port < 0 || port > 65532)
+      throw new UsageError('emulator: --port must be a port number (0 for any)');
     const propagation = parseDelay(values['propagation-delay'] ?? '0');
 
     let running: Awaited<ReturnType<typeof startEmulator>>;
@@ -49,11 +50,17 @@ Example:
       running = await startEmulator({ port, propagation, dataDir: values['data-dir'], caDir: values['ca-dir'] });
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      if (e.code === 'EADDRINUSE') throw new UsageError(`emulator: port ${port}…${port + 3} is not free (${e.message})`);
+      if (e.code === 'EADDRINUSE')
+        throw new UsageError(`emulator: port ${port}…${port + 3} is not free (${e.message})`);
       throw error;
     }
     if (values['env-file']) writeFileSync(values['env-file'], envFileText(running.env), { mode: 0o600 });
-    const delay = propagation.max === 0 ? 'none' : propagation.min === propagation.max ? `${propagation.min} ms` : `${propagation.min}…${propagation.max} ms`;
+    const delay =
+      propagation.max === 0
+        ? 'none'
+        : propagation.min === propagation.max
+          ? `${propagation.min} ms`
+          : `${propagation.min}…${propagation.max} ms`;
     console.log(`R2 emulator running (CORS enforced; policy propagation delay: ${delay})
   S3 API          ${running.endpoints.s3}
   REST API        ${running.env.CLOUDFLARE_API_BASE_URL}
@@ -82,7 +89,8 @@ Press Ctrl-C to stop.`);
 export function parseDelay(text: string): PropagationDelay {
   const one = (part: string): number => {
     const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(part.trim());
-    if (!m) throw new UsageError(`emulator: --propagation-delay: '${text}' is not a duration such as 2s, 500ms or 1s..5s`);
+    if (!m)
+      throw new UsageError(`emulator: --propagation-delay: '${text}' is not a duration such as 2s, 500ms or 1s..5s`);
     const value = Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
     return Math.round(value);
   };

@@ -36,12 +36,23 @@ export function preflightReply(
 }
 
 /** CORS headers for an actual response (none without Origin, without policy, or without a matching rule). */
-export function actualCorsHeaders(settings: CorsSettings, bucket: Bucket, origin: string | undefined, method: string): HeaderList {
+export function actualCorsHeaders(
+  settings: CorsSettings,
+  bucket: Bucket,
+  origin: string | undefined,
+  method: string,
+): HeaderList {
   return evaluateActual(settings.store.dataPolicy(bucket), { origin, method }, settings.profile).headers;
 }
 
 /** Adds CORS headers to a reply, unless it is an error and the profile says errors carry none. */
-export function withCors(settings: CorsSettings, bucket: Bucket | undefined, origin: string | undefined, method: string, reply: Reply): Reply {
+export function withCors(
+  settings: CorsSettings,
+  bucket: Bucket | undefined,
+  origin: string | undefined,
+  method: string,
+  reply: Reply,
+): Reply {
   if (!bucket) return reply;
   if (reply.status >= 400 && !settings.profile.corsOnErrors) return reply;
   return { ...reply, headers: [...reply.headers, ...actualCorsHeaders(settings, bucket, origin, method)] };

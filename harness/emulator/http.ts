@@ -41,7 +41,8 @@ export function send(req: IncomingMessage, res: ServerResponse, reply: Reply) {
   if (res.headersSent || res.destroyed) return;
   const body = reply.body === undefined ? Buffer.alloc(0) : Buffer.from(reply.body);
   const headers: HeaderList = [...reply.headers];
-  if (!headers.some(([n]) => n.toLowerCase() === 'content-length')) headers.push(['Content-Length', String(body.length)]);
+  if (!headers.some(([n]) => n.toLowerCase() === 'content-length'))
+    headers.push(['Content-Length', String(body.length)]);
   res.writeHead(reply.status, headers.flat());
   res.end(req.method === 'HEAD' ? undefined : body);
 }
@@ -66,11 +67,11 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 
 /** The public entrypoints (r2.dev, custom domains) answer errors with HTML pages [doc]. */
 export function htmlError(status: number, title: string, text: string, extra: HeaderList = []): Reply {
-  const escape = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
   return {
     status,
     headers: [['Content-Type', 'text/html; charset=utf-8'], ...extra],
-    body: `<!DOCTYPE html>\n<html><head><title>${escape(title)}</title></head><body><h1>${status} ${escape(title)}</h1><p>${escape(text)}</p></body></html>\n`,
+    body: `<!DOCTYPE html>\n<html><head><title>${escapeHtml(title)}</title></head><body><h1>${status} ${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>\n`,
   };
 }
 

@@ -92,10 +92,17 @@ export function publicHandler(settings: PublicSettings, kind: 'public' | 'custom
   };
 }
 
-function answer(settings: PublicSettings, bucket: Bucket | undefined, method: string, path: string, headers: Record<string, string>): Reply {
+function answer(
+  settings: PublicSettings,
+  bucket: Bucket | undefined,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Reply {
   if (method === 'OPTIONS') {
     // [doc] An OPTIONS without Origin answers 400 on the public entrypoints.
-    if (headers.origin === undefined) return htmlError(400, 'Bad Request', 'CORS preflight requests need an Origin header.');
+    if (headers.origin === undefined)
+      return htmlError(400, 'Bad Request', 'CORS preflight requests need an Origin header.');
     if (!bucket) return htmlError(404, 'Not Found', 'This host serves no bucket.');
     return preflightReply(settings, bucket, headers, 'html');
   }

@@ -11,8 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parsePolicyData, serializePolicy } from '../policy/formats.ts';
 import { restRejection } from '../policy/validate.ts';
 import { BodyTooLarge, type Reply, readBody, send } from './http.ts';
-import type { RequestLog } from './request-log.ts';
 import type { EdgeCache } from './public.ts';
+import type { RequestLog } from './request-log.ts';
 import { BUCKET_NAME, type Bucket, type Store } from './store.ts';
 
 export interface RestSettings {
@@ -50,11 +50,20 @@ export function restHandler(settings: RestSettings) {
         ? route(settings, method, url, body)
         : failure(403, 10000, 'Authentication error');
     } catch (error) {
-      reply = error instanceof BodyTooLarge ? failure(413, 10000, 'Request body too large') : failure(500, 10001, 'Internal error');
+      reply =
+        error instanceof BodyTooLarge
+          ? failure(413, 10000, 'Request body too large')
+          : failure(500, 10001, 'Internal error');
     }
     // The log's own reads are not logged: they would fill it with themselves.
     if (!url.pathname.startsWith('/__emulator/')) {
-      settings.log.add({ surface: 'api', method, host: req.headers.host ?? '', path: url.pathname, status: reply.status });
+      settings.log.add({
+        surface: 'api',
+        method,
+        host: req.headers.host ?? '',
+        path: url.pathname,
+        status: reply.status,
+      });
     }
     send(req, res, reply);
   };
@@ -91,15 +100,16 @@ function route(settings: RestSettings, method: string, url: URL, body: Buffer): 
   const store = settings.store;
 
   if (name === undefined) {
-    if (method === 'GET') return envelope(200, { buckets: [...store.buckets.values()].map(describe) });
+    if (method === 'GET') return envelope(200, { buckets: [...store.buckets.values()].map(bucketInfo) });
     if (method === 'POST') {
       const parsed = parseJson(body);
       const requested = parsed.ok ? (parsed.value as { name?: unknown }).name : undefined;
       if (typeof requested !== 'string' || !BUCKET_NAME.test(requested)) {
         return failure(400, 10005, 'The specified bucket name is not valid.');
       }
-      if (store.buckets.has(requested)) return failure(409, 10004, 'The bucket you tried to create already exists, and you own it.');
-      return envelope(200, describe(store.createBucket(requested)));
+      if (store.buckets.has(requested))
+        return failure(409, 10004, 'The bucket you tried to create already exists, and you own it.');
+      return envelope(200, bucketInfo(store.createBucket(requested)));
     }
     return failure(405, 10000, 'Method not allowed');
   }
@@ -107,7 +117,7 @@ function route(settings: RestSettings, method: string, url: URL, body: Buffer): 
   const bucket = store.buckets.get(name);
   if (!bucket) return noBucket();
   if (rest === '') {
-    if (method === 'GET') return envelope(200, describe(bucket));
+    if (method === 'GET') return envelope(200, bucketInfo(bucket));
     if (method === 'DELETE') {
       if (bucket.objects.size > 0) return failure(409, 10008, 'The bucket you tried to delete is not empty.');
       store.deleteBucket(name);
@@ -120,13 +130,15 @@ function route(settings: RestSettings, method: string, url: URL, body: Buffer): 
     if (method === 'PUT') {
       const parsed = parseJson(body);
       const enabled = parsed.ok ? (parsed.value as { enabled?: unknown }).enabled : undefined;
-      if (typeof enabled !== 'boolean') return failure(400, 10040, 'JSON not well formed: enabled must be true or false');
+      if (typeof enabled !== 'boolean')
+        return failure(400, 10040, 'JSON not well formed: enabled must be true or false');
       store.enablePublicUrl(bucket, enabled);
       return envelope(200, managed(bucket));
     }
   }
   if (rest === '/domains/custom') {
-    if (method === 'GET') return envelope(200, { domains: [...bucket.customDomains].map(([d, zone]) => customDomain(d, zone)) });
+    if (method === 'GET')
+      return envelope(200, { domains: [...bucket.customDomains].map(([d, zone]) => customDomain(d, zone)) });
     if (method === 'POST') return attach(settings, bucket, body);
   }
   const domain = /^\/domains\/custom\/([^/]+)$/.exec(rest);
@@ -139,8 +151,13 @@ function route(settings: RestSettings, method: string, url: URL, body: Buffer): 
   return failure(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`);
 }
 
-function describe(bucket: Bucket) {
-  return { name: bucket.name, creation_date: bucket.createdAt.toISOString(), location: 'ENAM', storage_class: 'Standard' };
+function bucketInfo(bucket: Bucket) {
+  return {
+    name: bucket.name,
+    creation_date: bucket.createdAt.toISOString(),
+    location: 'ENAM',
+    storage_class: 'Standard',
+  };
 }
 
 function managed(bucket: Bucket) {

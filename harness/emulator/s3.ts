@@ -48,16 +48,25 @@ export function s3Handler(settings: S3Settings) {
       if (method === 'OPTIONS') {
         reply = preflight(settings, bucketName, bucket, headers);
       } else {
-        const limit = key !== undefined && (method === 'PUT' || method === 'POST') ? settings.maxObjectBytes : MAX_CONTROL_BYTES;
+        const limit =
+          key !== undefined && (method === 'PUT' || method === 'POST') ? settings.maxObjectBytes : MAX_CONTROL_BYTES;
         const body = await readBody(req, limit);
-        const auth = await verifySigV4({ method, rawPath, query: queryPairs, headers, body }, (id) => settings.credentials.get(id));
+        const auth = await verifySigV4({ method, rawPath, query: queryPairs, headers, body }, (id) =>
+          settings.credentials.get(id),
+        );
         if (auth.kind === 'refused') reply = s3Error(auth.failure.status, auth.failure.code, auth.failure.message);
         else if (auth.kind === 'anonymous') reply = s3Error(403, 'AccessDenied', 'Access Denied');
         else {
           const query = new Map(queryPairs);
           reply = operate(settings, { req, method, headers, query, bucketName, key, body }, bucket);
         }
-        reply = withCors(settings, bucket ?? (bucketName ? settings.store.buckets.get(bucketName) : undefined), headers.origin, method, reply);
+        reply = withCors(
+          settings,
+          bucket ?? (bucketName ? settings.store.buckets.get(bucketName) : undefined),
+          headers.origin,
+          method,
+          reply,
+        );
       }
     } catch (error) {
       reply =
@@ -81,7 +90,9 @@ export function s3Handler(settings: S3Settings) {
 
 /** Virtual-host style (`<bucket>.<account>.r2.cloudflarestorage.com`, jurisdictions too) or path style. */
 export function route(accountId: string, host: string, rawPath: string): { bucketName?: string; key?: string } {
-  const virtual = new RegExp(`^([a-z0-9-]+)\\.${accountId}\\.(?:(?:eu|fedramp)\\.)?r2\\.cloudflarestorage\\.com$`).exec(host);
+  const virtual = new RegExp(`^([a-z0-9-]+)\\.${accountId}\\.(?:(?:eu|fedramp)\\.)?r2\\.cloudflarestorage\\.com$`).exec(
+    host,
+  );
   const decode = (s: string) => {
     try {
       return decodeURIComponent(s);
@@ -98,7 +109,12 @@ export function route(accountId: string, host: string, rawPath: string): { bucke
   return { bucketName: bucketName ? decode(bucketName) : undefined, key: key === '' ? undefined : decode(key) };
 }
 
-function preflight(settings: S3Settings, bucketName: string | undefined, bucket: Bucket | undefined, headers: Record<string, string>): Reply {
+function preflight(
+  settings: S3Settings,
+  bucketName: string | undefined,
+  bucket: Bucket | undefined,
+  headers: Record<string, string>,
+): Reply {
   if (headers.origin === undefined) {
     const { status, code, message } = settings.profile.preflightWithoutOrigin;
     return s3Error(status, code, message);
@@ -109,7 +125,8 @@ function preflight(settings: S3Settings, bucketName: string | undefined, bucket:
 }
 
 const noSuchBucket = () => s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
-const notImplemented = () => s3Error(501, 'NotImplemented', 'A header or query you provided implies functionality that is not implemented.');
+const notImplemented = () =>
+  s3Error(501, 'NotImplemented', 'A header or query you provided implies functionality that is not implemented.');
 
 function operate(settings: S3Settings, r: S3Request, bucket: Bucket | undefined): Reply {
   const { method, query } = r;
@@ -128,13 +145,21 @@ function operate(settings: S3Settings, r: S3Request, bucket: Bucket | undefined)
     if (method === 'PUT') return createBucket(settings, r.bucketName);
     if (!bucket) return noSuchBucket();
     if (method === 'DELETE') {
-      if (bucket.objects.size > 0) return s3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
+      if (bucket.objects.size > 0)
+        return s3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty.');
       settings.store.deleteBucket(bucket.name);
       return { status: 204, headers: [] };
     }
     if (method === 'HEAD') return { status: 200, headers: [] };
     if (method === 'POST' && query.has('delete')) return deleteObjects(settings, bucket, r.body);
-    if (method === 'GET' && query.size > 0 && !query.has('list-type') && !['prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type'].some((p) => query.has(p))) {
+    if (
+      method === 'GET' &&
+      query.size > 0 &&
+      !query.has('list-type') &&
+      !['prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type'].some((p) =>
+        query.has(p),
+      )
+    ) {
       return notImplemented();
     }
     if (method === 'GET') return listObjects(bucket, query);
@@ -160,7 +185,10 @@ function operate(settings: S3Settings, r: S3Request, bucket: Bucket | undefined)
 }
 
 function listBuckets(settings: S3Settings): Reply {
-  const buckets = [...settings.store.buckets.values()].map((b) => ({ Name: b.name, CreationDate: b.createdAt.toISOString() }));
+  const buckets = [...settings.store.buckets.values()].map((b) => ({
+    Name: b.name,
+    CreationDate: b.createdAt.toISOString(),
+  }));
   return xmlReply(200, 'ListAllMyBucketsResult', {
     Buckets: { Bucket: buckets },
     Owner: { ID: settings.accountId, DisplayName: settings.accountId },
@@ -170,7 +198,11 @@ function listBuckets(settings: S3Settings): Reply {
 function createBucket(settings: S3Settings, name: string): Reply {
   if (!BUCKET_NAME.test(name)) return s3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.');
   if (settings.store.buckets.has(name)) {
-    return s3Error(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.');
+    return s3Error(
+      409,
+      'BucketAlreadyOwnedByYou',
+      'Your previous request to create the named bucket succeeded and you already own it.',
+    );
   }
   settings.store.createBucket(name);
   return { status: 200, headers: [['Location', `/${name}`]] };
@@ -332,7 +364,13 @@ function uploadPart(bucket: Bucket, query: Map<string, string>, body: Buffer): R
   return { status: 200, headers: [['ETag', etag]] };
 }
 
-function completeMultipart(settings: S3Settings, bucket: Bucket, key: string, query: Map<string, string>, body: Buffer): Reply {
+function completeMultipart(
+  settings: S3Settings,
+  bucket: Bucket,
+  key: string,
+  query: Map<string, string>,
+  body: Buffer,
+): Reply {
   const uploadId = query.get('uploadId') ?? '';
   const upload = bucket.uploads.get(uploadId);
   if (!upload || upload.key !== key) return noSuchUpload();
@@ -364,11 +402,21 @@ function completeMultipart(settings: S3Settings, bucket: Bucket, key: string, qu
     metadata: upload.metadata,
   });
   bucket.uploads.delete(uploadId);
-  return xmlReply(200, 'CompleteMultipartUploadResult', { Location: `/${bucket.name}/${key}`, Bucket: bucket.name, Key: key, ETag: etag });
+  return xmlReply(200, 'CompleteMultipartUploadResult', {
+    Location: `/${bucket.name}/${key}`,
+    Bucket: bucket.name,
+    Key: key,
+    ETag: etag,
+  });
 }
 
 const noSuchUpload = () => s3Error(404, 'NoSuchUpload', 'The specified multipart upload does not exist.');
-const malformed = () => s3Error(400, 'MalformedXML', 'The XML you provided was not well formed or did not validate against our published schema.');
+const malformed = () =>
+  s3Error(
+    400,
+    'MalformedXML',
+    'The XML you provided was not well formed or did not validate against our published schema.',
+  );
 
 function xmlReply(status: number, root: string, content: unknown): Reply {
   return { status, headers: [['Content-Type', 'application/xml']], body: xmlDocument(root, content) };

@@ -114,7 +114,11 @@ async function verifyHeader(
   const date = parseAmzDate(request.headers['x-amz-date']);
   if (!date) return refused(400, 'AccessDenied', 'X-Amz-Date is missing or malformed.');
   if (Math.abs(now.getTime() - date.getTime()) > MAX_SKEW_MS) {
-    return refused(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+    return refused(
+      403,
+      'RequestTimeTooSkewed',
+      'The difference between the request time and the current time is too large.',
+    );
   }
   const signedHeaders = m[2].split(';');
   const signer = signerFor(scope, secret);
@@ -126,8 +130,16 @@ async function verifyHeader(
   if (!sameHex(expected, m[3])) return signatureMismatch();
   // A signed payload hash must be the body's (S3: 400 XAmzContentSHA256Mismatch); UNSIGNED-PAYLOAD skips this.
   const claimed = request.headers['x-amz-content-sha256'];
-  if (claimed && /^[0-9a-f]{64}$/.test(claimed) && claimed !== createHash('sha256').update(request.body).digest('hex')) {
-    return refused(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  if (
+    claimed &&
+    /^[0-9a-f]{64}$/.test(claimed) &&
+    claimed !== createHash('sha256').update(request.body).digest('hex')
+  ) {
+    return refused(
+      400,
+      'XAmzContentSHA256Mismatch',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    );
   }
   return { kind: 'header', accessKeyId: scope.accessKeyId };
 }
@@ -139,7 +151,8 @@ async function verifyPresigned(
   now: Date,
 ): Promise<AuthOutcome> {
   const malformed = (message: string) => refused(400, 'AuthorizationQueryParametersError', message);
-  if (params.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') return malformed('X-Amz-Algorithm must be AWS4-HMAC-SHA256.');
+  if (params.get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256')
+    return malformed('X-Amz-Algorithm must be AWS4-HMAC-SHA256.');
   const scope = parseCredential(params.get('x-amz-credential') ?? '');
   if (!scope) return malformed('X-Amz-Credential is malformed.');
   const problem = checkScope(scope, 'AuthorizationQueryParametersError');

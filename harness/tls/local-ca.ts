@@ -5,8 +5,8 @@
  * trust stays valid across runs.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { isIP } from 'node:net';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import type { SecureContext } from 'node:tls';
 import { createSecureContext } from 'node:tls';
@@ -21,7 +21,10 @@ export interface LocalCa {
 
 /** Where the CA lives unless told otherwise: R2_CORS_CA_DIR, else ~/.cache/r2-cors-conformance. */
 export function defaultCaDir(): string {
-  return process.env.R2_CORS_CA_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'r2-cors-conformance');
+  return (
+    process.env.R2_CORS_CA_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'r2-cors-conformance')
+  );
 }
 
 const TEN_YEARS_MS = 3650 * 24 * 3600 * 1000;
@@ -52,7 +55,11 @@ export async function loadOrCreateCa(dir: string = defaultCaDir()): Promise<Loca
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
 
 /** A server certificate for the given DNS names and IP addresses, signed by the CA. */
-export async function issueCertificate(ca: LocalCa, names: string[], ips: string[] = []): Promise<{ key: string; cert: string }> {
+export async function issueCertificate(
+  ca: LocalCa,
+  names: string[],
+  ips: string[] = [],
+): Promise<{ key: string; cert: string }> {
   const made = await selfsigned.generate([{ name: 'commonName', value: names[0] ?? ips[0] ?? 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256',
@@ -64,7 +71,10 @@ export async function issueCertificate(ca: LocalCa, names: string[], ips: string
       { name: 'extKeyUsage', serverAuth: true },
       {
         name: 'subjectAltName',
-        altNames: [...names.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))],
+        altNames: [
+          ...names.map((value) => ({ type: 2 as const, value })),
+          ...ips.map((ip) => ({ type: 7 as const, ip })),
+        ],
       },
     ],
   });
@@ -94,7 +104,10 @@ export async function serverTlsOptions(ca: LocalCa) {
         context = issueCertificate(ca, [servername]).then((pair) => createSecureContext(pair));
         contexts.set(servername, context);
       }
-      context.then((c) => done(null, c), (error: Error) => done(error));
+      context.then(
+        (c) => done(null, c),
+        (error: Error) => done(error),
+      );
     },
   };
 }

@@ -3,12 +3,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { CreateBucketCommand, GetBucketCorsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { type EmulatorFixture, emulatorFixture } from './fixture.ts';
 import { ROOT } from '../cli/run-cli.ts';
+import { type EmulatorFixture, emulatorFixture } from './fixture.ts';
 
 const run = promisify(execFile);
 const PROPAGATION_MS = 1500;
@@ -69,7 +69,9 @@ describe('propagation: the control plane changes at once, requests follow after 
     await f.s3.send(new PutObjectCommand({ Bucket: 'slow', Key: 'a.txt', Body: 'a' }));
     const url = await getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'slow', Key: 'a.txt' }), { expiresIn: 600 });
     const start = Date.now();
-    await f.rest('PUT', `${bucketPath('slow')}/cors`, { rules: [{ allowed: { origins: ['https://example.com'], methods: ['GET'] } }] });
+    await f.rest('PUT', `${bucketPath('slow')}/cors`, {
+      rules: [{ allowed: { origins: ['https://example.com'], methods: ['GET'] } }],
+    });
     assert.equal((await f.rest('GET', `${bucketPath('slow')}/cors`)).status, 200, 'the control plane has it at once');
     const early = await preflight(url);
     if (Date.now() - start < PROPAGATION_MS) assert.equal(early.status, 403, 'the data plane does not have it yet');
@@ -89,14 +91,21 @@ describe('wrangler r2 bucket cors set / list / delete against the emulator', () 
     HOME: mkdtempSync(path.join(tmpdir(), 'wrangler-home-')),
   });
   const wrangler = (...args: string[]) =>
-    run(process.execPath, [path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), ...args], { cwd: ROOT, env: env(), timeout: 60_000 });
+    run(process.execPath, [path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), ...args], {
+      cwd: ROOT,
+      env: env(),
+      timeout: 60_000,
+    });
 
   test('set from a file, list it, see it on the S3 endpoint after the delay, delete it', async () => {
     await f.s3.send(new CreateBucketCommand({ Bucket: 'wrangled' }));
     await f.s3.send(new PutObjectCommand({ Bucket: 'wrangled', Key: 'a.txt', Body: 'a' }));
     const dir = mkdtempSync(path.join(tmpdir(), 'wrangler-cors-'));
     const file = path.join(dir, 'cors.json');
-    writeFileSync(file, JSON.stringify({ rules: [{ allowed: { origins: ['https://wrangled.example'], methods: ['GET'] } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ rules: [{ allowed: { origins: ['https://wrangled.example'], methods: ['GET'] } }] }),
+    );
 
     const set = await wrangler('r2', 'bucket', 'cors', 'set', 'wrangled', '--file', file, '--force');
     assert.match(set.stdout, /Set CORS configuration for bucket 'wrangled'/);
@@ -104,7 +113,9 @@ describe('wrangler r2 bucket cors set / list / delete against the emulator', () 
     const list = await wrangler('r2', 'bucket', 'cors', 'list', 'wrangled');
     assert.match(list.stdout, /allowed_origins:\s+https:\/\/wrangled\.example/);
 
-    const url = await getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'wrangled', Key: 'a.txt' }), { expiresIn: 600 });
+    const url = await getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'wrangled', Key: 'a.txt' }), {
+      expiresIn: 600,
+    });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROPAGATION_MS - (Date.now() - setAt) + 100)));
     const answered = await preflight(url, 'https://wrangled.example');
     assert.equal(answered.status, 200);

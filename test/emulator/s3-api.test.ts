@@ -20,11 +20,12 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type EmulatorFixture, emulatorFixture } from './fixture.ts';
 
 /** An AWS SDK error of this name and HTTP status. */
-const sdkError = (name: string, status: number) => (error: { name?: string; $metadata?: { httpStatusCode?: number } }) => {
-  assert.equal(error.name, name);
-  assert.equal(error.$metadata?.httpStatusCode, status);
-  return true;
-};
+const sdkError =
+  (name: string, status: number) => (error: { name?: string; $metadata?: { httpStatusCode?: number } }) => {
+    assert.equal(error.name, name);
+    assert.equal(error.$metadata?.httpStatusCode, status);
+    return true;
+  };
 
 let f: EmulatorFixture;
 before(async () => {
@@ -60,17 +61,35 @@ describe('AWS SDK v3 against the S3 API', () => {
 
   test('an invalid policy is refused with R2 errors: bad origin MalformedXML, bad method InvalidRequest', async () => {
     await assert.rejects(
-      f.s3.send(new PutBucketCorsCommand({ Bucket: 'sdk', CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['http://localhost:*'], AllowedMethods: ['GET'] }] } })),
+      f.s3.send(
+        new PutBucketCorsCommand({
+          Bucket: 'sdk',
+          CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['http://localhost:*'], AllowedMethods: ['GET'] }] },
+        }),
+      ),
       sdkError('MalformedXML', 400),
     );
     await assert.rejects(
-      f.s3.send(new PutBucketCorsCommand({ Bucket: 'sdk', CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }] } })),
+      f.s3.send(
+        new PutBucketCorsCommand({
+          Bucket: 'sdk',
+          CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['PATCH'] }] },
+        }),
+      ),
       { name: 'InvalidRequest' },
     );
   });
 
   test('PutObject, GetObject, HeadObject, ListObjectsV2, DeleteObject; ETag on every object response', async () => {
-    const put = await f.s3.send(new PutObjectCommand({ Bucket: 'sdk', Key: 'dir/a b.txt', Body: 'hello', ContentType: 'text/plain', Metadata: { owner: 'me' } }));
+    const put = await f.s3.send(
+      new PutObjectCommand({
+        Bucket: 'sdk',
+        Key: 'dir/a b.txt',
+        Body: 'hello',
+        ContentType: 'text/plain',
+        Metadata: { owner: 'me' },
+      }),
+    );
     assert.equal(put.ETag, '"5d41402abc4b2a76b9719d911017c592"');
     const got = await f.s3.send(new GetObjectCommand({ Bucket: 'sdk', Key: 'dir/a b.txt' }));
     assert.equal(await got.Body?.transformToString(), 'hello');
@@ -81,21 +100,38 @@ describe('AWS SDK v3 against the S3 API', () => {
     assert.equal(head.ETag, put.ETag);
     assert.equal(head.ContentLength, 5);
     const list = await f.s3.send(new ListObjectsV2Command({ Bucket: 'sdk', Prefix: 'dir/' }));
-    assert.deepEqual(list.Contents?.map((o) => o.Key), ['dir/a b.txt']);
+    assert.deepEqual(
+      list.Contents?.map((o) => o.Key),
+      ['dir/a b.txt'],
+    );
     await f.s3.send(new DeleteObjectCommand({ Bucket: 'sdk', Key: 'dir/a b.txt' }));
-    await assert.rejects(f.s3.send(new HeadObjectCommand({ Bucket: 'sdk', Key: 'dir/a b.txt' })), sdkError('NotFound', 404));
+    await assert.rejects(
+      f.s3.send(new HeadObjectCommand({ Bucket: 'sdk', Key: 'dir/a b.txt' })),
+      sdkError('NotFound', 404),
+    );
   });
 
   test('multipart upload: create, parts, complete gives the S3 multipart ETag; abort forgets it', async () => {
-    const { UploadId } = await f.s3.send(new CreateMultipartUploadCommand({ Bucket: 'sdk', Key: 'big.bin', ContentType: 'application/octet-stream' }));
-    const part1 = await f.s3.send(new UploadPartCommand({ Bucket: 'sdk', Key: 'big.bin', UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 1) }));
-    const part2 = await f.s3.send(new UploadPartCommand({ Bucket: 'sdk', Key: 'big.bin', UploadId, PartNumber: 2, Body: Buffer.alloc(10, 2) }));
+    const { UploadId } = await f.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'sdk', Key: 'big.bin', ContentType: 'application/octet-stream' }),
+    );
+    const part1 = await f.s3.send(
+      new UploadPartCommand({ Bucket: 'sdk', Key: 'big.bin', UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 1) }),
+    );
+    const part2 = await f.s3.send(
+      new UploadPartCommand({ Bucket: 'sdk', Key: 'big.bin', UploadId, PartNumber: 2, Body: Buffer.alloc(10, 2) }),
+    );
     const done = await f.s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: 'sdk',
         Key: 'big.bin',
         UploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part1.ETag }, { PartNumber: 2, ETag: part2.ETag }] },
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: part1.ETag },
+            { PartNumber: 2, ETag: part2.ETag },
+          ],
+        },
       }),
     );
     assert.match(done.ETag ?? '', /^"[0-9a-f]{32}-2"$/);
@@ -104,7 +140,9 @@ describe('AWS SDK v3 against the S3 API', () => {
     const other = await f.s3.send(new CreateMultipartUploadCommand({ Bucket: 'sdk', Key: 'gone.bin' }));
     await f.s3.send(new AbortMultipartUploadCommand({ Bucket: 'sdk', Key: 'gone.bin', UploadId: other.UploadId }));
     await assert.rejects(
-      f.s3.send(new UploadPartCommand({ Bucket: 'sdk', Key: 'gone.bin', UploadId: other.UploadId, PartNumber: 1, Body: 'x' })),
+      f.s3.send(
+        new UploadPartCommand({ Bucket: 'sdk', Key: 'gone.bin', UploadId: other.UploadId, PartNumber: 1, Body: 'x' }),
+      ),
       { name: 'NoSuchUpload' },
     );
   });
@@ -112,15 +150,27 @@ describe('AWS SDK v3 against the S3 API', () => {
 
 describe('presigned URLs used from undici, with their preflights', () => {
   test('presigned PUT: the preflight is answered per the policy, the PUT succeeds with exposed ETag', async () => {
-    const url = await getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'sdk', Key: 'up/report.json', ContentType: 'application/json' }), { expiresIn: 600 });
+    const url = await getSignedUrl(
+      f.s3,
+      new PutObjectCommand({ Bucket: 'sdk', Key: 'up/report.json', ContentType: 'application/json' }),
+      { expiresIn: 600 },
+    );
     const preflight = await f.http(url, {
       method: 'OPTIONS',
-      headers: { origin: 'https://example.com', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://example.com',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'content-type',
+      },
     });
     assert.equal(preflight.status, 200);
     assert.equal(preflight.headers['access-control-allow-origin'], 'https://example.com');
     assert.equal(preflight.headers['access-control-allow-headers'], 'content-type');
-    const put = await f.http(url, { method: 'PUT', headers: { origin: 'https://example.com', 'content-type': 'application/json' }, body: '{"a":1}' });
+    const put = await f.http(url, {
+      method: 'PUT',
+      headers: { origin: 'https://example.com', 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     assert.equal(put.status, 200);
     assert.match(String(put.headers.etag), /^"[0-9a-f]{32}"$/);
     assert.equal(put.headers['access-control-expose-headers'], 'ETag');
@@ -130,7 +180,11 @@ describe('presigned URLs used from undici, with their preflights', () => {
     const url = await getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'sdk', Key: 'up/x' }), { expiresIn: 600 });
     for (const headers of <Record<string, string>[]>[
       { origin: 'https://evil.example', 'access-control-request-method': 'PUT' },
-      { origin: 'https://example.com', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-amz-meta-a' },
+      {
+        origin: 'https://example.com',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers': 'x-amz-meta-a',
+      },
     ]) {
       const preflight = await f.http(url, { method: 'OPTIONS', headers });
       assert.equal(preflight.status, 403);
@@ -154,13 +208,19 @@ describe('presigned URLs used from undici, with their preflights', () => {
     const url = await getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'sdk', Key: 'up/mine' }), { expiresIn: 600 });
     const tampered = await f.http(url.replace('up/mine', 'up/theirs'), { method: 'PUT', body: 'x' });
     assert.equal(tampered.status, 403);
-    assert.match(tampered.body, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>SignatureDoesNotMatch<\/Code>/);
+    assert.match(
+      tampered.body,
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>SignatureDoesNotMatch<\/Code>/,
+    );
     assert.doesNotMatch(tampered.body, /xmlns/);
   });
 
   test('expired → 403 ExpiredRequest; X-Amz-Expires over a week → 400 InvalidArgument; unknown key → 401', async () => {
     const past = new Date(Date.now() - 120_000);
-    const expired = await getSignedUrl(f.s3, new GetObjectCommand({ Bucket: 'sdk', Key: 'pub.txt' }), { expiresIn: 1, signingDate: past });
+    const expired = await getSignedUrl(f.s3, new GetObjectCommand({ Bucket: 'sdk', Key: 'pub.txt' }), {
+      expiresIn: 1,
+      signingDate: past,
+    });
     const e = await f.http(expired);
     assert.equal(e.status, 403);
     assert.match(e.body, /<Code>ExpiredRequest<\/Code>/);
@@ -187,8 +247,13 @@ describe('presigned URLs used from undici, with their preflights', () => {
       endpoint: `https://${f.emulator.accountId}.r2.cloudflarestorage.com`,
       credentials: { accessKeyId: f.emulator.accessKeyId, secretAccessKey: f.emulator.secretAccessKey },
     });
-    const signed = await getSignedUrl(virtual, new GetObjectCommand({ Bucket: 'sdk', Key: 'pub.txt' }), { expiresIn: 60 });
-    assert.match(signed, new RegExp(`^https://sdk\\.${f.emulator.accountId}\\.r2\\.cloudflarestorage\\.com/pub\\.txt\\?`));
+    const signed = await getSignedUrl(virtual, new GetObjectCommand({ Bucket: 'sdk', Key: 'pub.txt' }), {
+      expiresIn: 60,
+    });
+    assert.match(
+      signed,
+      new RegExp(`^https://sdk\\.${f.emulator.accountId}\\.r2\\.cloudflarestorage\\.com/pub\\.txt\\?`),
+    );
     assert.equal((await f.http(signed)).body, 'x');
     assert.equal((await f.http(url)).body, 'x');
     virtual.destroy();

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AwsV4Signer } from 'aws4fetch';
+import { Agent, request } from 'undici';
+import { parseDelay } from '../../harness/cli/emulator.ts';
+import { ROOT, r2cors } from './run-cli.ts';
+
+const BIN = fileURLToPath(new URL('../../harness/cli/r2-cors.mjs', import.meta.url));
+const caDir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cli-ca-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Starts `r2-cors emulator` and resolves once it says it is running, with its output so far. */
+function startCli(args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['--', BIN, 'emulator', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, R2_CORS_CA_DIR: caDir },
+  });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`emulator did not start:\n${output}`)), 15_000);
+    child.stdout?.on('data', () => {
+      if (output.includes('Press Ctrl-C to stop.')) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}:\n${output}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+const readEnv = (file: string) =>
+  Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+
+test('emulator --env-file: the file points tools at it; a policy set through either API answers preflights', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cli-'));
+  const envFile = path.join(dir, 'r2.env');
+  const started = Date.now();
+  const { child, output } = await startCli(['--env-file', envFile]);
+  console.log(`# emulator started in ${Date.now() - started} ms (target: under 3 s)`);
+  const env = readEnv(envFile);
+  for (const key of [
+    'R2_ACCOUNT_ID',
+    'R2_ACCESS_KEY_ID',
+    'R2_SECRET_ACCESS_KEY',
+    'R2_S3_ENDPOINT',
+    'CLOUDFLARE_API_BASE_URL',
+    'CLOUDFLARE_API_TOKEN',
+    'NODE_EXTRA_CA_CERTS',
+  ]) {
+    assert.ok(env[key], `${key} in the env file`);
+  }
+  assert.match(output(), new RegExp(`account id +${env.R2_ACCOUNT_ID}`));
+  assert.match(output(), /CA certificate +\S+ca\.pem/);
+
+  const dispatcher = new Agent({ connect: { ca: readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8') } });
+  const s3 = async (method: string, pathAndQuery: string, body?: string) => {
+    const signed = await new AwsV4Signer({
+      url: `${env.R2_S3_ENDPOINT}${pathAndQuery}`,
+      method,
+      body,
+      accessKeyId: env.R2_ACCESS_KEY_ID,
+      secretAccessKey: env.R2_SECRET_ACCESS_KEY,
+      service: 's3',
+      region: 'auto',
+    }).sign();
+    const r = await request(signed.url, {
+      method: method as 'PUT',
+      headers: Object.fromEntries(signed.headers),
+      body,
+      dispatcher,
+    });
+    await r.body.text();
+    return r.statusCode;
+  };
+  const preflight = async (bucket: string, origin: string) => {
+    const r = await request(`${env.R2_S3_ENDPOINT}/${bucket}/k`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'PUT' },
+      dispatcher,
+    });
+    await r.body.text();
+    return r.statusCode;
+  };
+
+  assert.equal(await s3('PUT', '/via-s3'), 200);
+  assert.equal(
+    await s3(
+      'PUT',
+      '/via-s3?cors',
+      '<CORSConfiguration><CORSRule><AllowedOrigin>https://s3.example</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>',
+    ),
+    200,
+  );
+  assert.equal(await preflight('via-s3', 'https://s3.example'), 200);
+  assert.equal(await preflight('via-s3', 'https://other.example'), 403);
+
+  assert.equal(await s3('PUT', '/via-rest'), 200);
+  const rest = await request(`${env.CLOUDFLARE_API_BASE_URL}/accounts/${env.R2_ACCOUNT_ID}/r2/buckets/via-rest/cors`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${env.CLOUDFLARE_API_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ rules: [{ allowed: { origins: ['https://rest.example'], methods: ['PUT'] } }] }),
+    dispatcher,
+  });
+  assert.equal(rest.statusCode, 200);
+  await rest.body.text();
+  assert.equal(await preflight('via-rest', 'https://rest.example'), 200);
+
+  await dispatcher.close();
+  assert.equal(await stop(child), 0);
+  assert.match(output(), /R2 emulator stopped\./);
+});
+
+test('emulator --data-dir: buckets, policies and credentials survive a restart', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-data-'));
+  const envFile = path.join(dir, 'r2.env');
+  const first = await startCli(['--data-dir', dir, '--env-file', envFile]);
+  const env = readEnv(envFile);
+  const dispatcher = new Agent({ connect: { ca: readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8') } });
+  const api = `${env.CLOUDFLARE_API_BASE_URL}/accounts/${env.R2_ACCOUNT_ID}/r2/buckets`;
+  const call = async (method: string, url: string, body?: unknown) => {
+    const r = await request(url, {
+      method: method as 'GET',
+      headers: { authorization: `Bearer ${env.CLOUDFLARE_API_TOKEN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      dispatcher,
+    });
+    return { status: r.statusCode, json: (await r.body.json()) as { result: unknown } };
+  };
+  assert.equal((await call('POST', api, { name: 'kept' })).status, 200);
+  const rules = [{ allowed: { origins: ['https://kept.example'], methods: ['GET'] } }];
+  assert.equal((await call('PUT', `${api}/kept/cors`, { rules })).status, 200);
+  assert.equal(await stop(first.child), 0);
+
+  await startCli(['--data-dir', dir, '--env-file', envFile]);
+  assert.equal(readEnv(envFile).R2_ACCESS_KEY_ID, env.R2_ACCESS_KEY_ID);
+  const again = readEnv(envFile);
+  const got = await call(
+    'GET',
+    `${again.CLOUDFLARE_API_BASE_URL}/accounts/${again.R2_ACCOUNT_ID}/r2/buckets/kept/cors`,
+  );
+  assert.deepEqual(got.json.result, { rules });
+  await dispatcher.close();
+});
+
+test('emulator usage errors exit 2', () => {
+  assert.match(r2cors(['emulator', '--propagation-delay', 'soon']).stderr, /not a duration such as 2s/);
+  assert.equal(r2cors(['emulator', '--port', 'x']).status, 2);
+});
+
+test('--propagation-delay accepts a duration or a range', () => {
+  assert.deepEqual(parseDelay('0'), { min: 0, max: 0 });
+  assert.deepEqual(parseDelay('500ms'), { min: 500, max: 500 });
+  assert.deepEqual(parseDelay('2s'), { min: 2000, max: 2000 });
+  assert.deepEqual(parseDelay('1s..5s'), { min: 1000, max: 5000 });
+});
