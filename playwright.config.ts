@@ -1,19 +1,24 @@
 /**
- * `npx playwright test`: the conformance suite. Outputs go to reports/ (see reports/README.md).
- *
- * Today it checks the case corpus itself (every case file loads: schema, R2 policy rules, ids, objects).
- * Applying each case to a target and checking it with raw and browser clients comes with the runner.
+ * `npx playwright test`: the conformance suite. The target comes from the environment (README, "Targets"):
+ * the embedded emulator by default, started by the global set-up and stopped by its teardown.
+ * Outputs go to reports/ (reports/README.md).
  */
 import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   testDir: 'harness/conformance',
+  globalSetup: './harness/conformance/global-setup.ts',
   outputDir: 'reports/test-results',
   forbidOnly: Boolean(process.env.CI),
+  fullyParallel: true,
+  // Checks wait on the network, not the CPU: more workers than cores pays off.
+  workers: Number(process.env.CORS_WORKERS ?? 4),
+  // A sequence case may wait for several policy changes (up to 30 s each on R2).
+  timeout: Number(process.env.CORS_TEST_TIMEOUT ?? 180) * 1000,
   reporter: [
     ['list'],
     ['html', { outputFolder: 'reports/html', open: 'never' }],
     ['json', { outputFile: 'reports/results.json' }],
   ],
-  projects: [{ name: 'corpus', testMatch: 'corpus.spec.ts' }],
+  projects: [{ name: 'raw', testMatch: 'raw.spec.ts' }],
 });

@@ -4,12 +4,36 @@
  */
 import { evaluateActual, evaluatePreflight } from '../cors/evaluate.ts';
 import type { CorsProfile } from '../cors/profile.ts';
+import type { CorsPolicy } from '../policy/model.ts';
 import { type HeaderList, htmlError, type Reply, s3Error } from './http.ts';
 import type { Bucket, Store } from './store.ts';
+
+/**
+ * Deliberate misbehaviours, for the harness's self-tests only: the harness must report each of them.
+ *   ignore-allowed-headers  every rule allows every header
+ *   star-for-named-origin   Access-Control-Allow-Origin is `*` even for a named origin
+ *   never-propagate         a policy change never reaches requests
+ */
+export type Fault = 'ignore-allowed-headers' | 'star-for-named-origin' | 'never-propagate';
+export const FAULTS: readonly Fault[] = ['ignore-allowed-headers', 'star-for-named-origin', 'never-propagate'];
 
 export interface CorsSettings {
   store: Store;
   profile: CorsProfile;
+  fault?: Fault;
+}
+
+function policyFor(settings: CorsSettings, bucket: Bucket): CorsPolicy | null {
+  const policy = settings.store.dataPolicy(bucket);
+  if (!policy || settings.fault !== 'ignore-allowed-headers') return policy;
+  return { rules: policy.rules.map((rule) => ({ ...rule, allowedHeaders: ['*'] })) };
+}
+
+function faulty(settings: CorsSettings, headers: HeaderList): HeaderList {
+  if (settings.fault !== 'star-for-named-origin') return headers;
+  return headers
+    .filter(([name]) => name !== 'Access-Control-Allow-Credentials')
+    .map(([name, value]) => [name, name === 'Access-Control-Allow-Origin' ? '*' : value]);
 }
 
 /** Answer to `OPTIONS` with the request's headers; errors as XML (S3 API) or HTML (public entrypoints). */
@@ -20,7 +44,7 @@ export function preflightReply(
   style: 'xml' | 'html',
 ): Reply {
   const evaluation = evaluatePreflight(
-    settings.store.dataPolicy(bucket),
+    policyFor(settings, bucket),
     {
       origin: headers.origin,
       requestMethod: headers['access-control-request-method'],
@@ -32,7 +56,7 @@ export function preflightReply(
     const { status, code, message } = evaluation.rejection;
     return style === 'xml' ? s3Error(status, code, message) : htmlError(status, code, message);
   }
-  return { status: evaluation.status ?? 200, headers: evaluation.headers };
+  return { status: evaluation.status ?? 200, headers: faulty(settings, evaluation.headers) };
 }
 
 /** CORS headers for an actual response (none without Origin, without policy, or without a matching rule). */
@@ -42,7 +66,7 @@ export function actualCorsHeaders(
   origin: string | undefined,
   method: string,
 ): HeaderList {
-  return evaluateActual(settings.store.dataPolicy(bucket), { origin, method }, settings.profile).headers;
+  return faulty(settings, evaluateActual(policyFor(settings, bucket), { origin, method }, settings.profile).headers);
 }
 
 /** Adds CORS headers to a reply, unless it is an error and the profile says errors carry none. */

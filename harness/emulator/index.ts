@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type CorsProfile, R2_PROFILE } from '../cors/profile.ts';
 import { loadOrCreateCa, serverTlsOptions } from '../tls/local-ca.ts';
+import type { Fault } from './cors.ts';
 import { EdgeCache, publicHandler } from './public.ts';
 import { RequestLog } from './request-log.ts';
 import { restHandler } from './rest.ts';
@@ -33,6 +34,8 @@ export interface EmulatorOptions {
   profile?: CorsProfile;
   /** Largest object or part accepted. Default 64 MiB. */
   maxObjectBytes?: number;
+  /** A deliberate misbehaviour, for the harness's self-tests (see cors.ts). */
+  fault?: Fault;
 }
 
 export interface Credentials {
@@ -77,11 +80,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const credentials = credentialsFor(options.dataDir);
   const ca = await loadOrCreateCa(options.caDir);
   const tls = await serverTlsOptions(ca);
-  const store = new Store(options.propagation ?? { min: 0, max: 0 }, options.dataDir);
+  const never = { min: Number.POSITIVE_INFINITY, max: Number.POSITIVE_INFINITY };
+  const store = new Store(
+    options.fault === 'never-propagate' ? never : (options.propagation ?? { min: 0, max: 0 }),
+    options.dataDir,
+  );
   const log = new RequestLog();
   const cache = new EdgeCache();
   const profile = options.profile ?? R2_PROFILE;
-  const common = { store, profile, log };
+  const common = { store, profile, log, fault: options.fault };
 
   const handlers = [
     s3Handler({

@@ -27,8 +27,8 @@ export class EdgeCache {
 
   constructor(private readonly capacity = 5_000) {}
 
-  static key(method: string, host: string, path: string, origin: string | undefined) {
-    return `${method} ${host}${path} ${origin ?? ''}`;
+  static key(method: string, host: string, pathAndQuery: string, origin: string | undefined) {
+    return `${method} ${host}${pathAndQuery} ${origin ?? ''}`;
   }
 
   get(key: string): Reply | undefined {
@@ -60,11 +60,13 @@ export function publicHandler(settings: PublicSettings, kind: 'public' | 'custom
     const headers = headerMap(req);
     const method = req.method ?? 'GET';
     const host = hostName(req);
-    const path = (req.url ?? '/').split('?')[0];
+    const url = req.url ?? '/';
+    const path = url.split('?')[0];
     const bucket = kind === 'public' ? settings.store.bucketByPublicHost(host) : settings.store.bucketByDomain(host);
     let cacheStatus: 'HIT' | 'MISS' | undefined;
     let reply: Reply;
-    const cacheKey = EdgeCache.key(method, host, path, headers.origin);
+    // Cloudflare's default cache key: host, path and query string; for R2 also Origin [doc].
+    const cacheKey = EdgeCache.key(method, host, url, headers.origin);
     const cached = cache && (method === 'GET' || method === 'HEAD') ? cache.get(cacheKey) : undefined;
     if (cached) {
       cacheStatus = 'HIT';

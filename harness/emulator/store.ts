@@ -94,7 +94,7 @@ export class Store {
 
   setPolicy(bucket: Bucket, policy: CorsPolicy | null, now = Date.now()) {
     const { min, max } = this.propagation;
-    const delay = min + Math.random() * (max - min);
+    const delay = min === max ? min : min + Math.random() * (max - min);
     // Keep only what can still matter: versions the data plane may serve, and the new one.
     const live = this.dataPolicy(bucket, now);
     const pending = bucket.cors.filter((v) => v.effectiveAt > now);

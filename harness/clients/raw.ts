@@ -1,0 +1,69 @@
+/**
+ * The raw HTTP client: what a browser would put on the wire for a case's request, sent with undici's `request`
+ * (not `fetch`, which adds headers of its own). The preflight is sent when a browser would send one (the Fetch
+ * model in harness/fetch/preflight.ts) or when the case asks; then the actual request, signed or presigned.
+ */
+import { type Dispatcher, request } from 'undici';
+import type { CaseRequest } from '../cases/model.ts';
+import { decidePreflight } from '../fetch/preflight.ts';
+import type { Target, TargetResponse } from '../targets/target.ts';
+
+export interface SentRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface Leg {
+  request: SentRequest;
+  response: TargetResponse;
+}
+
+export interface RawExchange {
+  preflight?: Leg;
+  actual: Leg;
+  /** Why the preflight was sent (empty when it was not). */
+  preflightReasons: string[];
+}
+
+/** How long a presigned URL the harness makes is valid. */
+const PRESIGN_SECONDS = 600;
+
+async function send(dispatcher: Dispatcher, sent: SentRequest): Promise<Leg> {
+  const response = await request(sent.url, {
+    method: sent.method as Dispatcher.HttpMethod,
+    headers: sent.headers,
+    body: sent.body,
+    dispatcher,
+  });
+  const body = await response.body.text();
+  return { request: sent, response: { status: response.statusCode, headers: response.headers, body } };
+}
+
+export async function sendRaw(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<RawExchange> {
+  const key = `${prefix}${r.key}`;
+  const auth = r.auth ?? 'none';
+  const url =
+    auth === 'presigned'
+      ? await target.presign(r.method, bucket, key, PRESIGN_SECONDS)
+      : await target.objectUrl(r.surface, bucket, key);
+  const pageHeaders = r.headers ?? {};
+  const origin: Record<string, string> = r.from === undefined ? {} : { origin: r.from };
+
+  const decision = decidePreflight(r.method, pageHeaders);
+  const wanted = r.method !== 'OPTIONS' && r.from !== undefined && (decision.needed || r.sendPreflight === 'always');
+  let preflight: Leg | undefined;
+  if (wanted) {
+    const headers: Record<string, string> = { ...origin, 'access-control-request-method': r.method };
+    if (decision.requestHeaders.length > 0)
+      headers['access-control-request-headers'] = decision.requestHeaders.join(',');
+    preflight = await send(target.dispatcher, { method: 'OPTIONS', url, headers });
+  }
+
+  let headers: Record<string, string> = { ...pageHeaders, ...origin };
+  if (auth === 'signed') headers = { ...headers, ...(await target.sign(r.method, url, headers, r.body)) };
+  const actual = await send(target.dispatcher, { method: r.method, url, headers, body: r.body });
+  const reasons = wanted ? (decision.needed ? decision.reasons : ['the case asks for it (sendPreflight: always)']) : [];
+  return { preflight, actual, preflightReasons: reasons };
+}

@@ -1,0 +1,233 @@
+/**
+ * The `raw` project: every case × request checked with raw HTTP (harness/clients/raw.ts) against the target the
+ * set-up prepared. Titles are built from ids: `<case-id> › <request-id>`. A failure points into the case file.
+ */
+
+import path from 'node:path';
+import { type TestInfo, test } from '@playwright/test';
+import { loadCases } from '../cases/load.ts';
+import type { CaseRequest, LoadedCase, PolicyRejection, Step } from '../cases/model.ts';
+import { exchangeText } from '../check/exchange.ts';
+import { checkHttp, formatMismatch, type Mismatch } from '../check/expect.ts';
+import { sendRaw } from '../clients/raw.ts';
+import type { CorsPolicy, DocPath } from '../policy/model.ts';
+import { applyAndWait } from '../run/apply.ts';
+import { isSimple, PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
+import { type CaseRun, readRunState } from '../run/state.ts';
+import { targetFromEnv } from '../targets/from-env.ts';
+import { PolicyRejected, type Target } from '../targets/target.ts';
+import { casesPath } from './global-setup.ts';
+
+let target: Target | undefined;
+const getTarget = () => {
+  target ??= targetFromEnv().target;
+  return target;
+};
+
+function caseRun(c: LoadedCase): CaseRun {
+  const run = readRunState().cases[c.id];
+  if (!run) throw new Error(`the set-up of this run did not prepare case ${c.id}`);
+  if (run.error) {
+    // Distinct from a wrong answer: the policy never took effect, or the bucket could not be prepared.
+    const error = new Error(run.error.message);
+    error.stack = run.error.message;
+    throw error;
+  }
+  return run;
+}
+
+/** Throws one error listing every mismatch, each pointing into the case file. */
+function fail(c: LoadedCase, mismatches: Mismatch[]) {
+  if (mismatches.length === 0) return;
+  const text = mismatches.map((m) => formatMismatch(c.file, c.locate(m.path), m)).join('\n\n');
+  const error = new Error(text);
+  error.stack = text;
+  throw error;
+}
+
+function location(c: LoadedCase, at: DocPath) {
+  const { line, col } = c.locate(at);
+  return { file: path.resolve(c.file), line, column: col };
+}
+
+async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, at: DocPath, info: TestInfo) {
+  test.skip(
+    !run.surfaces.includes(request.surface),
+    `the target has no ${request.surface} surface for bucket ${run.bucket}`,
+  );
+  const expect = request.expect ?? {};
+  test.skip(!expect.preflight && !expect.response, 'only a browser expectation: the browser projects check it');
+  for (const block of [expect.preflight, expect.response]) {
+    if (block?.assumed) info.annotations.push({ type: 'assumed', description: block.assumed });
+    for (const matcher of Object.values(block?.headers ?? {})) {
+      if (typeof matcher !== 'string' && matcher.assumed)
+        info.annotations.push({ type: 'assumed', description: matcher.assumed });
+    }
+  }
+  const exchange = await sendRaw(getTarget(), run.bucket, run.prefix, request);
+  await info.attach('exchange (redacted)', {
+    body: exchangeText([
+      {
+        title: `preflight${exchange.preflightReasons.length ? ` (sent because ${exchange.preflightReasons.join('; ')})` : ''}`,
+        leg: exchange.preflight,
+      },
+      { title: `${request.method} (actual request)`, leg: exchange.actual },
+    ]),
+    contentType: 'text/plain',
+  });
+
+  const mismatches: Mismatch[] = [];
+  if (expect.preflight) {
+    const blockAt = [...at, 'expect', 'preflight'];
+    await test.step(
+      'preflight',
+      async () => {
+        if (!exchange.preflight) {
+          mismatches.push({
+            path: blockAt,
+            expected: 'a preflight',
+            received:
+              'none: a browser sends no preflight for this request (add sendPreflight: always to send one anyway)',
+          });
+          return;
+        }
+        mismatches.push(...checkHttp(expect.preflight ?? {}, exchange.preflight.response, blockAt));
+      },
+      { location: location(c, blockAt) },
+    );
+  }
+  if (expect.response) {
+    const blockAt = [...at, 'expect', 'response'];
+    await test.step(
+      `${request.method} response`,
+      async () => {
+        mismatches.push(...checkHttp(expect.response ?? {}, exchange.actual.response, blockAt));
+      },
+      { location: location(c, blockAt) },
+    );
+  }
+  fail(c, mismatches);
+}
+
+async function checkRejection(
+  c: LoadedCase,
+  run: CaseRun,
+  policy: CorsPolicy,
+  rejected: PolicyRejection,
+  at: DocPath,
+  info: TestInfo,
+) {
+  if (rejected.assumed) info.annotations.push({ type: 'assumed', description: rejected.assumed });
+  const mismatches: Mismatch[] = [];
+  const apis: ('s3' | 'rest')[] = [];
+  if (rejected.s3) apis.push('s3');
+  if (rejected.rest !== undefined) {
+    if (getTarget().hasRestApi) apis.push('rest');
+    else
+      info.annotations.push({ type: 'skipped', description: 'REST API refusal not checked: no CLOUDFLARE_API_TOKEN' });
+  }
+  for (const api of apis) {
+    const expected = api === 's3' ? String(rejected.s3) : String(rejected.rest);
+    const where = [...at.slice(0, -1), 'rejected', api];
+    try {
+      await getTarget().putPolicy(run.bucket, policy, api);
+      mismatches.push({
+        path: where,
+        expected: `refused with ${expected}`,
+        received: 'accepted',
+        assumed: rejected.assumed,
+      });
+    } catch (error) {
+      if (!(error instanceof PolicyRejected)) throw error;
+      if (error.code !== expected) {
+        mismatches.push({
+          path: where,
+          expected: `refused with ${expected}`,
+          received: `refused with ${error.code} (${error.status})`,
+          assumed: rejected.assumed,
+        });
+      }
+    }
+  }
+  fail(c, mismatches);
+}
+
+async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
+  const t = getTarget();
+  if (step.kind === 'apply') {
+    const applied = await applyAndWait(t, run.bucket, step.policy, {
+      probeKey: `${run.prefix}${PROBE_KEY}`,
+      surfaces: surfacesUsed(c).filter((s) => run.surfaces.includes(s)),
+      deadlineMs: readRunState().deadlineMs,
+    });
+    test
+      .info()
+      .annotations.push({
+        type: 'propagation',
+        description: `${formatPathShort(step.path)} in effect after ${applied.propagationMs} ms`,
+      });
+  } else if (step.kind === 'purge') {
+    await t.purge(run.bucket, step.everything ? 'everything' : step.keys.map((k) => `${run.prefix}${k}`));
+  }
+}
+
+const formatPathShort = (p: DocPath) =>
+  p
+    .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
+    .join('')
+    .replace(/^\./, '');
+
+const { cases } = loadCases([casesPath()]);
+
+for (const c of cases) {
+  if (isSimple(c)) {
+    test.describe(c.id, () => {
+      for (const step of c.steps) {
+        if (step.kind !== 'request') continue;
+        test(step.request.id, async ({}, info) => {
+          const run = caseRun(c);
+          if (run.applied)
+            info.annotations.push({
+              type: 'propagation',
+              description: `policy in effect after ${run.applied.propagationMs} ms`,
+            });
+          await checkRequest(c, run, step.request, step.path, info);
+        });
+      }
+    });
+    continue;
+  }
+  // A sequence: one test per request (and per expected refusal), in order, each first doing the steps before it.
+  test.describe
+    .serial(c.id, () => {
+      let pending: Step[] = [];
+      for (const step of c.steps) {
+        if (step.kind === 'request') {
+          const before = pending;
+          pending = [];
+          test(step.request.id, async ({}, info) => {
+            const run = caseRun(c);
+            for (const s of before)
+              await test.step(`${s.kind} (${formatPathShort(s.path)})`, () => runStep(c, run, s), {
+                location: location(c, s.path),
+              });
+            await checkRequest(c, run, step.request, step.path, info);
+          });
+        } else if (step.kind === 'apply' && step.rejected && step.policy) {
+          const before = pending;
+          pending = [];
+          const { policy, rejected } = step;
+          test(`${formatPathShort(step.path)} refused`, async ({}, info) => {
+            const run = caseRun(c);
+            for (const s of before)
+              await test.step(`${s.kind} (${formatPathShort(s.path)})`, () => runStep(c, run, s), {
+                location: location(c, s.path),
+              });
+            await checkRejection(c, run, policy, rejected, step.path, info);
+          });
+        } else {
+          pending.push(step);
+        }
+      }
+    });
+}

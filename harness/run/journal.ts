@@ -1,0 +1,72 @@
+/**
+ * The journal: before the harness changes a bucket, it writes down what the bucket had, so that the bucket can
+ * be put back even after Ctrl-C, a crash or a killed worker — by the run's own teardown, or later by
+ * `npx r2-cors restore`. A run refuses to start on a bucket with a pending journal.
+ *
+ * Journals hold no secret: the target's identity (endpoint and account), the bucket, its original policy and
+ * the prefix the run wrote objects under.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CorsPolicy } from '../policy/model.ts';
+import type { Target } from '../targets/target.ts';
+
+export interface Journal {
+  version: 1;
+  /** Target.identity of the target the bucket belongs to. */
+  target: string;
+  kind: string;
+  bucket: string;
+  /** The policy the bucket had before the run (null: none). */
+  originalPolicy: CorsPolicy | null;
+  /** Every object the run wrote is under this prefix. */
+  prefix: string;
+  runId: string;
+  startedAt: string;
+  pid: number;
+}
+
+/** Where journals are kept: R2_CORS_STATE_DIR (default .r2-cors in the working directory)/journal. */
+export function journalDir(): string {
+  return path.join(process.env.R2_CORS_STATE_DIR ?? '.r2-cors', 'journal');
+}
+
+function fileFor(j: Pick<Journal, 'target' | 'bucket'>): string {
+  const name = `${j.target}--${j.bucket}`.replace(/[^A-Za-z0-9.-]+/g, '_');
+  return path.join(journalDir(), `${name}.json`);
+}
+
+export function writeJournal(journal: Journal) {
+  mkdirSync(journalDir(), { recursive: true });
+  const file = fileFor(journal);
+  writeFileSync(`${file}.tmp`, JSON.stringify(journal, null, 2));
+  // rename is atomic: a journal is either whole or absent.
+  renameSync(`${file}.tmp`, file);
+}
+
+export function pendingJournals(): Journal[] {
+  let names: string[];
+  try {
+    names = readdirSync(journalDir()).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return names.map((n) => JSON.parse(readFileSync(path.join(journalDir(), n), 'utf8')) as Journal);
+}
+
+export function removeJournal(journal: Journal) {
+  rmSync(fileFor(journal), { force: true });
+}
+
+/** Puts the bucket back as the journal says and deletes the journal. Returns what was done, for people. */
+export async function restore(target: Target, journal: Journal): Promise<string> {
+  const objects = await target.listObjects(journal.bucket, journal.prefix);
+  for (const key of objects) await target.deleteObject(journal.bucket, key);
+  if (journal.originalPolicy) await target.putPolicy(journal.bucket, journal.originalPolicy);
+  else await target.deletePolicy(journal.bucket);
+  removeJournal(journal);
+  const policy = journal.originalPolicy
+    ? `its policy (${journal.originalPolicy.rules.length} rule(s)) put back`
+    : 'no policy, as before';
+  return `${journal.bucket}: ${policy}; ${objects.length} object(s) under ${journal.prefix} deleted`;
+}

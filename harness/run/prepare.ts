@@ -1,0 +1,159 @@
+/**
+ * The set-up of a run, before any test: check the target, refuse pending journals, give each case a bucket,
+ * journal it, seed its objects, and apply every simple case's policy at once, so that the waits for
+ * propagation overlap instead of adding up.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { LoadedCase, Surface } from '../cases/model.ts';
+import type { TargetSetup } from '../targets/from-env.ts';
+import { type Target, TargetError } from '../targets/target.ts';
+import { applyAndWait, NotInEffect } from './apply.ts';
+import { type Journal, pendingJournals, removeJournal, restore, writeJournal } from './journal.ts';
+import type { CaseRun, RunState } from './state.ts';
+
+export const PROBE_KEY = '__r2-cors-probe';
+
+export interface PrepareOptions {
+  deadlineMs: number;
+  /** Called with a line of progress for people. */
+  progress?: (line: string) => void;
+}
+
+export function newRunId(): string {
+  return `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A bucket name for a case on a target where the harness creates buckets: readable, unique, ≤ 63 chars. */
+function bucketName(caseId: string, runId: string): string {
+  const hash = createHash('sha256').update(`${runId}/${caseId}`).digest('hex').slice(0, 8);
+  return `${caseId.slice(0, 50).replace(/-+$/, '')}-${hash}`;
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(limit, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
+}
+
+/** One policy applied first, then only requests: the set-up applies it once for every client. */
+export function isSimple(c: LoadedCase): boolean {
+  const [first, ...rest] = c.steps;
+  return first?.kind === 'apply' && !first.rejected && rest.every((s) => s.kind === 'request');
+}
+
+/** Surfaces a case's requests use. */
+export function surfacesUsed(c: LoadedCase): Surface[] {
+  const used = new Set<Surface>(['s3']);
+  for (const step of c.steps) if (step.kind === 'request') used.add(step.request.surface);
+  return [...used];
+}
+
+/** Stops a run that would touch a bucket an earlier, unfinished run changed. */
+export function checkJournals(target: Target, buckets: string[]) {
+  const pending = pendingJournals();
+  if (target.kind === 'emulator') {
+    // An emulator's buckets die with it: journals of earlier emulators are stale, not pending.
+    for (const j of pending) if (j.kind === 'emulator' && j.target !== target.identity) removeJournal(j);
+  }
+  const blocking = pending.filter(
+    (j) => j.target === target.identity && (buckets.length === 0 || buckets.includes(j.bucket)),
+  );
+  if (blocking.length > 0) {
+    const list = blocking.map((j) => `  ${j.bucket} (run ${j.runId}, started ${j.startedAt})`).join('\n');
+    throw new TargetError(
+      `an earlier run did not finish and left these buckets changed:\n${list}\nRun 'npx r2-cors restore' to put them back first.`,
+    );
+  }
+}
+
+export async function checkTarget(setup: TargetSetup) {
+  const { target, pool } = setup;
+  await target.listBuckets();
+  for (const bucket of pool) {
+    if (!(await target.bucketExists(bucket)))
+      throw new TargetError(`bucket '${bucket}' (from the bucket list) does not exist on ${target.identity}`);
+  }
+}
+
+export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, options: PrepareOptions): Promise<RunState> {
+  const { target, pool } = setup;
+  const runId = newRunId();
+  const ownsBuckets = target.createBucket !== undefined && pool.length === 0;
+  if (!ownsBuckets && pool.length < cases.length) {
+    throw new TargetError(
+      `${cases.length} cases need ${cases.length} buckets, one each, and the bucket list has ${pool.length}. ` +
+        'Add buckets to R2_BUCKETS (or S3_BUCKETS), or run fewer cases (CORS_CASES=cases/some/folder).',
+    );
+  }
+  const state: RunState = {
+    runId,
+    target: target.identity,
+    kind: target.kind,
+    deadlineMs: options.deadlineMs,
+    cases: {},
+  };
+  const started = Date.now();
+  let done = 0;
+  await eachLimited(cases, 16, async (c) => {
+    const bucket = ownsBuckets ? bucketName(c.id, runId) : pool[cases.indexOf(c)];
+    const prefix = `r2-cors-run-${runId}/${c.id}/`;
+    const sequence = !isSimple(c);
+    const run: CaseRun = { id: c.id, bucket, prefix, sequence, surfaces: [] };
+    state.cases[c.id] = run;
+    try {
+      if (ownsBuckets) await target.createBucket?.(bucket);
+      const journal: Journal = {
+        version: 1,
+        target: target.identity,
+        kind: target.kind,
+        bucket,
+        originalPolicy: await target.getPolicy(bucket),
+        prefix: `r2-cors-run-${runId}/`,
+        runId,
+        startedAt: new Date().toISOString(),
+        pid: process.pid,
+      };
+      writeJournal(journal);
+      const available = await target.surfaces(bucket);
+      run.surfaces = [...available];
+      await target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain');
+      for (const object of c.objects)
+        await target.putObject(bucket, `${prefix}${object.key}`, object.body ?? '', object.contentType);
+      const first = c.steps[0];
+      if (!run.sequence && first.kind === 'apply') {
+        const applied = await applyAndWait(target, bucket, first.policy, {
+          probeKey: `${prefix}${PROBE_KEY}`,
+          surfaces: surfacesUsed(c).filter((s) => available.has(s)),
+          deadlineMs: options.deadlineMs,
+        });
+        run.applied = applied;
+      }
+    } catch (error) {
+      if (error instanceof TargetError) throw error;
+      run.error = { kind: error instanceof NotInEffect ? 'not-in-effect' : 'setup', message: (error as Error).message };
+    }
+    done += 1;
+    const note = run.error
+      ? `: ${run.error.message}`
+      : run.applied
+        ? ` (in effect after ${run.applied.propagationMs} ms)`
+        : '';
+    options.progress?.(`[${done}/${cases.length}] ${c.id} on ${bucket}${note}`);
+  });
+  options.progress?.(`Set-up of ${cases.length} case(s) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return state;
+}
+
+/** Puts every bucket of the run back (policy and objects) and removes their journals. */
+export async function restoreRun(target: Target, runId: string, progress?: (line: string) => void) {
+  const journals = pendingJournals().filter((j) => j.runId === runId && j.target === target.identity);
+  await eachLimited(journals, 16, async (j) => {
+    progress?.(await restore(target, j));
+  });
+}
+
+export { restore };

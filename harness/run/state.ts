@@ -1,0 +1,53 @@
+/**
+ * What the set-up of a run tells its workers: which bucket and key prefix each case uses, whether its policy is
+ * in effect (and how long that took), or why not. A JSON file under the state directory, named by
+ * R2_CORS_RUN_STATE; no secret is in it.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Surface } from '../cases/model.ts';
+
+export interface CaseRun {
+  id: string;
+  bucket: string;
+  /** Every key of the case is written under this prefix. */
+  prefix: string;
+  /** A steps case applies its own policies, in its test; a simple case's is applied by the set-up. */
+  sequence: boolean;
+  /** Surfaces the target serves for this bucket. */
+  surfaces: Surface[];
+  /** Set-up result for a simple case. */
+  applied?: { propagationMs: number; probes: number };
+  error?: { kind: 'not-in-effect' | 'setup'; message: string };
+}
+
+export interface RunState {
+  runId: string;
+  target: string;
+  kind: string;
+  deadlineMs: number;
+  cases: Record<string, CaseRun>;
+}
+
+export function stateDir(): string {
+  return process.env.R2_CORS_STATE_DIR ?? '.r2-cors';
+}
+
+export function writeRunState(state: RunState): string {
+  const dir = path.join(stateDir(), 'run');
+  mkdirSync(dir, { recursive: true });
+  const file = path.resolve(dir, `${state.runId}.json`);
+  writeFileSync(file, JSON.stringify(state, null, 2));
+  return file;
+}
+
+let cached: RunState | undefined;
+
+export function readRunState(): RunState {
+  if (cached) return cached;
+  const file = process.env.R2_CORS_RUN_STATE;
+  if (!file)
+    throw new Error('R2_CORS_RUN_STATE is not set: run the suite with `npx playwright test`, whose set-up prepares it');
+  cached = JSON.parse(readFileSync(file, 'utf8')) as RunState;
+  return cached;
+}

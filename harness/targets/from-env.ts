@@ -1,0 +1,100 @@
+/**
+ * Which target a run uses, from the environment (documented in README.md, "Targets"):
+ *   CORS_TARGET=emulator (default)  the embedded emulator, started by the Playwright set-up
+ *   CORS_TARGET=r2                  a live R2 account: R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY,
+ *                                   R2_BUCKETS, optional CLOUDFLARE_API_TOKEN, R2_S3_ENDPOINT, CLOUDFLARE_API_BASE_URL
+ *   CORS_TARGET=s3                  any S3 endpoint: S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY,
+ *                                   S3_BUCKETS
+ * Every missing variable is named at once.
+ */
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import type { AddressRule } from '../net/address-map.ts';
+import { R2Target } from './r2.ts';
+import { TargetError } from './target.ts';
+
+export type TargetKind = 'emulator' | 'r2' | 's3';
+
+export interface TargetSetup {
+  target: R2Target;
+  /** Buckets the run may use; empty for the emulator, where the harness creates its own. */
+  pool: string[];
+}
+
+export function targetKind(env: NodeJS.ProcessEnv = process.env): TargetKind {
+  const kind = env.CORS_TARGET ?? 'emulator';
+  if (kind !== 'emulator' && kind !== 'r2' && kind !== 's3') {
+    throw new TargetError(`CORS_TARGET must be emulator, r2 or s3, not '${kind}'`);
+  }
+  return kind;
+}
+
+function required(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  const missing = names.filter((n) => !env[n]);
+  if (missing.length > 0) throw new TargetError(`missing environment variable(s): ${missing.join(', ')}`);
+  return Object.fromEntries(names.map((n) => [n, env[n] as string]));
+}
+
+/** The system's CAs plus an extra one (the emulator's), when NODE_EXTRA_CA_CERTS names a file. */
+function trustedCas(env: NodeJS.ProcessEnv): string[] | undefined {
+  const file = env.NODE_EXTRA_CA_CERTS;
+  if (!file) return undefined;
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')];
+  } catch {
+    throw new TargetError(`NODE_EXTRA_CA_CERTS names ${file}, which cannot be read`);
+  }
+}
+
+function pool(value: string | undefined, variable: string): string[] {
+  const buckets = (value ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (buckets.length === 0) throw new TargetError(`${variable} must list at least one bucket (comma-separated)`);
+  return buckets;
+}
+
+/** The suffix under which the emulator target attaches custom domains (its custom listener answers them). */
+export const EMULATOR_DOMAIN_SUFFIX = 'r2-cors.test';
+
+export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetSetup {
+  const kind = targetKind(env);
+  if (kind === 's3') {
+    const v = required(env, ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_BUCKETS']);
+    const target = new R2Target({
+      kind: 's3',
+      s3Endpoint: v.S3_ENDPOINT,
+      region: env.S3_REGION ?? 'us-east-1',
+      accessKeyId: v.S3_ACCESS_KEY_ID,
+      secretAccessKey: v.S3_SECRET_ACCESS_KEY,
+      ca: trustedCas(env)?.join('\n'),
+    });
+    return { target, pool: pool(v.S3_BUCKETS, 'S3_BUCKETS') };
+  }
+  const names = ['R2_ACCOUNT_ID', 'R2_ACCESS_KEY_ID', 'R2_SECRET_ACCESS_KEY'];
+  const v = required(env, kind === 'r2' ? [...names, 'R2_BUCKETS'] : names);
+  let addressRules: AddressRule[] = [];
+  if (kind === 'emulator') {
+    const e = required(env, ['R2_S3_ENDPOINT', 'R2_EMULATOR_PUBLIC_ADDRESS', 'R2_EMULATOR_CUSTOM_ADDRESS']);
+    addressRules = [
+      { host: '*.r2.dev', address: e.R2_EMULATOR_PUBLIC_ADDRESS },
+      { host: `*.${EMULATOR_DOMAIN_SUFFIX}`, address: e.R2_EMULATOR_CUSTOM_ADDRESS },
+      { host: `*.${v.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`, address: e.R2_S3_ENDPOINT.replace('https://', '') },
+      { host: `${v.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`, address: e.R2_S3_ENDPOINT.replace('https://', '') },
+    ];
+  }
+  const target = new R2Target({
+    kind,
+    accountId: v.R2_ACCOUNT_ID,
+    accessKeyId: v.R2_ACCESS_KEY_ID,
+    secretAccessKey: v.R2_SECRET_ACCESS_KEY,
+    s3Endpoint: env.R2_S3_ENDPOINT ?? `https://${v.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`,
+    apiToken: env.CLOUDFLARE_API_TOKEN,
+    apiBase: env.CLOUDFLARE_API_BASE_URL ?? 'https://api.cloudflare.com/client/v4',
+    ca: trustedCas(env)?.join('\n'),
+    addressRules,
+    customDomainSuffix: kind === 'emulator' ? EMULATOR_DOMAIN_SUFFIX : undefined,
+  });
+  return { target, pool: kind === 'r2' ? pool(v.R2_BUCKETS, 'R2_BUCKETS') : [] };
+}

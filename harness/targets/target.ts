@@ -1,0 +1,65 @@
+/**
+ * A target: somewhere a bucket's CORS policy can be applied and requested — live R2, the emulator (which is the
+ * R2 adapter pointed at it), any S3 endpoint. The runner and the clients see only this interface.
+ */
+import type { Dispatcher } from 'undici';
+import type { Surface } from '../cases/model.ts';
+import type { CorsPolicy } from '../policy/model.ts';
+
+export interface TargetResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** R2 refused a policy: which API, and the error it gave. */
+export class PolicyRejected extends Error {
+  constructor(
+    readonly api: 's3' | 'rest',
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${api === 's3' ? 'S3 API' : 'REST API'} refused the policy: ${status} ${code}: ${message}`);
+  }
+}
+
+/** A target cannot be used as configured (credentials, bucket, missing variable). */
+export class TargetError extends Error {}
+
+export interface Target {
+  /** `emulator`, `r2` or `s3`. */
+  kind: string;
+  /** What this target is, for messages and journals: never a secret. */
+  identity: string;
+  /** undici dispatcher for every request to this target (maps host names, trusts its CA). */
+  dispatcher: Dispatcher;
+  /** Which surfaces this target can serve for a bucket (public and custom need R2's REST API). */
+  surfaces(bucket: string): Promise<Set<Surface>>;
+
+  listBuckets(): Promise<string[]>;
+  bucketExists(bucket: string): Promise<boolean>;
+  /** Only where the harness owns the buckets (the emulator): create one, with an r2.dev URL and a custom domain. */
+  createBucket?(bucket: string): Promise<void>;
+
+  getPolicy(bucket: string): Promise<CorsPolicy | null>;
+  /** Applies a policy through the S3 API (or the REST API); throws PolicyRejected when refused. */
+  putPolicy(bucket: string, policy: CorsPolicy, api?: 's3' | 'rest'): Promise<void>;
+  deletePolicy(bucket: string): Promise<void>;
+  /** Whether the REST API can be used (a token was given). */
+  hasRestApi: boolean;
+
+  putObject(bucket: string, key: string, body: string, contentType?: string): Promise<void>;
+  deleteObject(bucket: string, key: string): Promise<void>;
+  listObjects(bucket: string, prefix: string): Promise<string[]>;
+
+  /** The object's URL on a surface, unsigned. */
+  objectUrl(surface: Surface, bucket: string, key: string): Promise<string>;
+  /** A presigned URL (S3 endpoint only); `signedHeaders` are signed besides host. */
+  presign(method: string, bucket: string, key: string, expiresSeconds: number): Promise<string>;
+  /** Headers that sign a request (S3 endpoint), to be sent with `headers`. */
+  sign(method: string, url: string, headers: Record<string, string>, body?: string): Promise<Record<string, string>>;
+  /** Purges the custom domain's cache for the bucket. */
+  purge(bucket: string, keys: 'everything' | string[]): Promise<void>;
+  close(): Promise<void>;
+}
