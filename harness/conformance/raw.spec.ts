@@ -160,12 +160,10 @@ async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
       surfaces: surfacesUsed(c).filter((s) => run.surfaces.includes(s)),
       deadlineMs: readRunState().deadlineMs,
     });
-    test
-      .info()
-      .annotations.push({
-        type: 'propagation',
-        description: `${formatPathShort(step.path)} in effect after ${applied.propagationMs} ms`,
-      });
+    test.info().annotations.push({
+      type: 'propagation',
+      description: `${formatPathShort(step.path)} in effect after ${applied.propagationMs} ms`,
+    });
   } else if (step.kind === 'purge') {
     await t.purge(run.bucket, step.everything ? 'everything' : step.keys.map((k) => `${run.prefix}${k}`));
   }

@@ -36,6 +36,17 @@ export function encodeKey(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
 
+/** Cloudflare's REST envelope, with the fields of R2's domain results the adapter reads. */
+interface RestEnvelope {
+  success: boolean;
+  errors: { code: number; message: string }[];
+  result: {
+    enabled?: boolean;
+    domain?: string;
+    domains?: { domain: string; enabled: boolean; zoneId: string }[];
+  } | null;
+}
+
 interface Domains {
   publicHost?: string;
   custom?: { domain: string; zoneId: string };
@@ -221,7 +232,7 @@ export class R2Target implements Target {
       dispatcher: this.dispatcher,
     });
     const text = await response.body.text();
-    let json: { success: boolean; errors: { code: number; message: string }[]; result: any };
+    let json: RestEnvelope;
     try {
       json = JSON.parse(text);
     } catch {
@@ -242,7 +253,7 @@ export class R2Target implements Target {
         if (!this.hasRestApi) return {};
         const managed = await this.rest('GET', `/r2/buckets/${encodeURIComponent(bucket)}/domains/managed`);
         const custom = await this.rest('GET', `/r2/buckets/${encodeURIComponent(bucket)}/domains/custom`);
-        const first = custom.json.result?.domains?.find((d: { enabled: boolean }) => d.enabled);
+        const first = custom.json.result?.domains?.find((d) => d.enabled);
         return {
           publicHost: managed.json.result?.enabled ? managed.json.result.domain : undefined,
           custom: first ? { domain: first.domain, zoneId: first.zoneId } : undefined,
