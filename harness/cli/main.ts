@@ -3,9 +3,10 @@ import { convert } from './convert.ts';
 import { emulator } from './emulator.ts';
 import { explain } from './explain.ts';
 import { lint } from './lint.ts';
+import { restore } from './restore.ts';
 import { type Command, EXIT, UsageError } from './usage.ts';
 
-const COMMANDS: Command[] = [lint, convert, explain, emulator];
+const COMMANDS: Command[] = [lint, convert, explain, emulator, restore];
 
 const HELP = `Usage: r2-cors <command> [options]
 

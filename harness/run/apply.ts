@@ -92,18 +92,20 @@ async function waitFor(
   const start = Date.now();
   let delay = 50;
   let probes = 0;
-  let lastSeen = '(no response)';
+  const lastSeen = new Map<Surface, string>();
   const pending = new Set(options.surfaces);
   for (;;) {
     for (const surface of [...pending]) {
       probes += 1;
       const result = await probe(target, bucket, options.probeKey, surface, s);
-      lastSeen = result.seen;
+      lastSeen.set(surface, result.seen);
       if (result.marked === marked) pending.delete(surface);
     }
     if (pending.size === 0) return { ms: Date.now() - start, probes };
-    if (Date.now() - start > options.deadlineMs)
-      throw new NotInEffect(Math.round(options.deadlineMs / 1000), lastSeen, what);
+    if (Date.now() - start > options.deadlineMs) {
+      const seen = [...pending].map((surface) => lastSeen.get(surface)).join('; ');
+      throw new NotInEffect(Math.round(options.deadlineMs / 1000), seen, what);
+    }
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(2000, Math.round(delay * 1.5));
   }

@@ -1,0 +1,116 @@
+/**
+ * The harness never leaves a bucket changed: a run killed with SIGKILL in the middle of its set-up leaves a
+ * journal; the next run refuses to start on that bucket; `npx r2-cors restore` puts the bucket back (its own
+ * policy, none of the run's objects, the user's objects untouched).
+ *
+ * The bucket lives in an emulator started with `r2-cors emulator`, reached as a live R2 account
+ * (CORS_TARGET=r2): the live path, pointed at the emulator.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { targetFromEnv } from '../../harness/targets/from-env.ts';
+import { ROOT } from '../cli/run-cli.ts';
+import { runSuite, startSuite, suiteEnv } from './run-suite.ts';
+
+const BIN = fileURLToPath(new URL('../../harness/cli/r2-cors.mjs', import.meta.url));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children) if (child.pid) child.kill('SIGKILL');
+});
+
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('SIGKILL mid-run, then `r2-cors restore`: original policy back, no harness objects left', async () => {
+  // An emulator where a policy change takes a minute to propagate: the run is sure to be waiting when killed.
+  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-interrupt-'));
+  const envFile = path.join(dir, 'r2.env');
+  const emulator = spawn(
+    process.execPath,
+    ['--', BIN, 'emulator', '--env-file', envFile, '--propagation-delay', '60s'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, R2_CORS_CA_DIR: path.join(dir, 'ca') },
+    },
+  );
+  children.push(emulator);
+  let emulatorOutput = '';
+  emulator.stdout?.on('data', (d) => {
+    emulatorOutput += d;
+  });
+  await until('the emulator', () => (emulatorOutput.includes('Press Ctrl-C') ? true : undefined));
+  const emulatorEnv = Object.fromEntries(
+    readFileSync(envFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  // The user's bucket, with a policy and an object of its own.
+  const liveEnv = suiteEnv({
+    ...emulatorEnv,
+    CORS_TARGET: 'r2',
+    R2_BUCKETS: 'users-bucket',
+    CORS_CASES: 'test/fixtures/selftest/interrupt',
+  });
+  const { target } = targetFromEnv(liveEnv);
+  await target.createBucket?.('users-bucket');
+  const original = {
+    rules: [
+      { id: 'mine', allowedOrigins: ['https://mine.example'], allowedMethods: ['GET', 'HEAD'], maxAgeSeconds: 7 },
+    ],
+  };
+  await target.putPolicy('users-bucket', original);
+  await target.putObject('users-bucket', 'user/keep.txt', 'keep', 'text/plain');
+
+  const run = startSuite(liveEnv);
+  children.push(run.child);
+  const journals = path.join(liveEnv.R2_CORS_STATE_DIR as string, 'journal');
+  await until('the journal', () => (existsSync(journals) && readdirSync(journals).length > 0 ? true : undefined));
+  // Killed once the run has changed the bucket (its sentinel policy is set; it waits for it to propagate).
+  await until('the run to change the policy', async () =>
+    (await target.getPolicy('users-bucket'))?.rules[0].id === 'mine' ? undefined : true,
+  );
+  await until('the run to write its objects', async () =>
+    (await target.listObjects('users-bucket', 'r2-cors-run-')).length >= 2 ? true : undefined,
+  );
+  process.kill(-(run.child.pid as number), 'SIGKILL');
+  await new Promise((resolve) => run.child.on('exit', resolve));
+  assert.notDeepEqual(await target.getPolicy('users-bucket'), original, 'the killed run left the bucket changed');
+
+  // The next run refuses to start on the bucket.
+  const refused = await runSuite(liveEnv);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.output,
+    /an earlier run did not finish and left these buckets changed:\n {2}users-bucket \(run .*\)\nRun 'npx r2-cors restore' to put them back first\./,
+  );
+
+  // restore puts it back.
+  const restored = spawn(process.execPath, ['--', BIN, 'restore'], { cwd: ROOT, env: liveEnv });
+  let restoreOutput = '';
+  restored.stdout?.on('data', (d) => {
+    restoreOutput += d;
+  });
+  const code = await new Promise((resolve) => restored.on('exit', resolve));
+  assert.equal(code, 0, restoreOutput);
+  assert.match(
+    restoreOutput,
+    /restored users-bucket: its policy \(1 rule\(s\)\) put back; \d+ object\(s\) under r2-cors-run-\S+\/ deleted/,
+  );
+  assert.deepEqual(await target.getPolicy('users-bucket'), original);
+  assert.deepEqual(await target.listObjects('users-bucket', ''), ['user/keep.txt']);
+  assert.deepEqual(readdirSync(journals), []);
+  await target.close();
+});

@@ -1,0 +1,77 @@
+/**
+ * Runs the conformance suite (`playwright test --project=raw`) in a child process, as a user would, with its own
+ * state directory, and reads its JSON report.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../cli/run-cli.ts';
+
+export const PLAYWRIGHT = path.join(ROOT, 'node_modules/@playwright/test/cli.js');
+
+export interface SuiteResult {
+  code: number | null;
+  output: string;
+  /** `<case-id> › <test title>` → status and error message. */
+  tests: Map<string, { status: string; error: string }>;
+}
+
+interface JsonSuite {
+  title: string;
+  suites?: JsonSuite[];
+  specs?: { title: string; tests: { results: { status: string; error?: { message?: string } }[] }[] }[];
+}
+
+function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
+  const title =
+    parent && !suite.title.endsWith('.ts')
+      ? `${parent} › ${suite.title}`
+      : suite.title.endsWith('.ts')
+        ? ''
+        : suite.title;
+  for (const spec of suite.specs ?? []) {
+    const result = spec.tests[0]?.results.at(-1);
+    into.set(`${title} › ${spec.title}`, { status: result?.status ?? 'none', error: result?.error?.message ?? '' });
+  }
+  for (const child of suite.suites ?? []) collect(child, into, title);
+}
+
+/** The environment of a child run: no run state or journal of the parent leaks in. */
+export function suiteEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env))
+    if (key.startsWith('R2_') || key.startsWith('CORS_') || key.startsWith('CLOUDFLARE_')) delete env[key];
+  delete env.NODE_EXTRA_CA_CERTS;
+  return { ...env, R2_CORS_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-state-')), ...extra };
+}
+
+export function startSuite(env: NodeJS.ProcessEnv): { child: ChildProcess; report: string; output: () => string } {
+  const report = path.join(mkdtempSync(path.join(tmpdir(), 'r2-cors-report-')), 'results.json');
+  const child = spawn(process.execPath, [PLAYWRIGHT, 'test', '--project=raw', '--reporter=json'], {
+    cwd: ROOT,
+    env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: report, CI: '' },
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  return { child, report, output: () => output };
+}
+
+export async function runSuite(env: NodeJS.ProcessEnv): Promise<SuiteResult> {
+  const { child, report, output } = startSuite(env);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const tests: SuiteResult['tests'] = new Map();
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8')) as { suites: JsonSuite[] };
+    for (const suite of json.suites) collect(suite, tests);
+  } catch {
+    // No report: the run stopped before any test (its output says why).
+  }
+  return { code, output: output(), tests };
+}
