@@ -11,7 +11,7 @@ import { exchangeText } from '../check/exchange.ts';
 import { checkHttp, formatMismatch, type Mismatch } from '../check/expect.ts';
 import { sendRaw } from '../clients/raw.ts';
 import type { CorsPolicy, DocPath } from '../policy/model.ts';
-import { applyAndWait } from '../run/apply.ts';
+import { applyAndWait, type Sentinel } from '../run/apply.ts';
 import { isSimple, PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
 import { targetFromEnv } from '../targets/from-env.ts';
@@ -152,14 +152,21 @@ async function checkRejection(
   fail(c, mismatches);
 }
 
+/** The sentinel in force on each bucket this worker changed (a later delete is proven by its disappearance). */
+const sentinels = new Map<string, Sentinel | undefined>();
+
 async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
   const t = getTarget();
   if (step.kind === 'apply') {
+    // The set-up already applied the first step.
+    if (step === c.steps[0] && run.applied) return;
     const applied = await applyAndWait(t, run.bucket, step.policy, {
       probeKey: `${run.prefix}${PROBE_KEY}`,
       surfaces: surfacesUsed(c).filter((s) => run.surfaces.includes(s)),
       deadlineMs: readRunState().deadlineMs,
+      previous: sentinels.has(run.bucket) ? sentinels.get(run.bucket) : run.sentinel,
     });
+    sentinels.set(run.bucket, applied.sentinel);
     test.info().annotations.push({
       type: 'propagation',
       description: `${formatPathShort(step.path)} in effect after ${applied.propagationMs} ms`,

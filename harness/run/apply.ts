@@ -3,15 +3,16 @@
  * 30 s to apply a change [doc], so the runner polls with backoff until requests are answered by the new policy.
  *
  * The probe works for any policy, even one that answers the case's own requests exactly as the old one did:
- * first a sentinel policy is applied, allowing one unique origin and exposing one unique header name; once a
- * probe request from that origin sees the header, the sentinel is in effect. Then the case's policy is applied,
- * and once the probe no longer sees the unique header, the sentinel is gone, so the case's policy is in force
- * (no case can expose a header whose name it cannot know).
+ * the policy is applied with one sentinel rule in front, which allows only a unique origin and exposes a header
+ * name made for this apply. A probe from that origin sees the name only once this very version is in force.
+ * The rule is inert for the case: no request of a case comes from that origin, and being first it is the only
+ * rule the probe's origin can match. Deleting a policy is proven by the previous sentinel disappearing.
  */
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import type { Surface } from '../cases/model.ts';
-import type { CorsPolicy } from '../policy/model.ts';
+import type { CorsPolicy, CorsRule } from '../policy/model.ts';
+import { MAX_RULES } from '../policy/validate.ts';
 import type { Target } from '../targets/target.ts';
 
 export class NotInEffect extends Error {
@@ -37,23 +38,23 @@ export interface Applied {
   /** From the case policy's apply to the first probe that proved it in force. */
   propagationMs: number;
   probes: number;
+  /** The sentinel now in force, if any: a later delete is proven by its disappearance. */
+  sentinel?: Sentinel;
 }
 
-interface Sentinel {
+/** A unique origin and header name; not secret. */
+export interface Sentinel {
   origin: string;
   marker: string;
-  policy: CorsPolicy;
 }
 
-function sentinel(): Sentinel {
+function newSentinel(): Sentinel {
   const nonce = randomBytes(6).toString('hex');
-  const origin = `https://r2-cors-probe-${nonce}.invalid`;
-  const marker = `x-r2-cors-probe-${nonce}`;
-  return {
-    origin,
-    marker,
-    policy: { rules: [{ allowedOrigins: [origin], allowedMethods: ['GET', 'HEAD'], exposeHeaders: [marker] }] },
-  };
+  return { origin: `https://r2-cors-probe-${nonce}.invalid`, marker: `x-r2-cors-probe-${nonce}` };
+}
+
+function sentinelRule(s: Sentinel): CorsRule {
+  return { allowedOrigins: [s.origin], allowedMethods: ['GET', 'HEAD'], exposeHeaders: [s.marker] };
 }
 
 let probeCounter = 0;
@@ -107,22 +108,41 @@ async function waitFor(
       throw new NotInEffect(Math.round(options.deadlineMs / 1000), seen, what);
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(2000, Math.round(delay * 1.5));
+    // Capped at 1 s: a slow poll would add up to its own length to every measured propagation time.
+    delay = Math.min(1000, Math.round(delay * 1.5));
   }
 }
 
-/** Applies `policy` (null: deletes it) and waits until the data plane answers with it. */
+/**
+ * Applies `policy` (null: deletes it) and waits until the data plane answers with it. `previous` is the
+ * sentinel of this bucket's last apply, when known; `neverHadPolicy` says the bucket was created by this run
+ * and never given a policy.
+ */
 export async function applyAndWait(
   target: Target,
   bucket: string,
   policy: CorsPolicy | null,
-  options: ApplyOptions,
+  options: ApplyOptions & { previous?: Sentinel; neverHadPolicy?: boolean },
 ): Promise<Applied> {
-  const s = sentinel();
-  await target.putPolicy(bucket, s.policy);
-  const first = await waitFor(target, bucket, s, options, true, 'the sentinel policy that precedes each change');
+  // A bucket this run created and has not changed yet has nothing to delete and nothing to wait for.
+  if (!policy && options.neverHadPolicy) return { propagationMs: 0, probes: 0 };
+  if (policy && policy.rules.length < MAX_RULES) {
+    const s = newSentinel();
+    await target.putPolicy(bucket, { rules: [sentinelRule(s), ...policy.rules] });
+    const seen = await waitFor(target, bucket, s, options, true, "the case's policy");
+    return { propagationMs: seen.ms, probes: seen.probes, sentinel: s };
+  }
+  // No room for the sentinel rule, or nothing to put it in: a sentinel-only policy first, unless one is known.
+  let previous = options.previous;
+  let probes = 0;
+  if (!previous) {
+    previous = newSentinel();
+    await target.putPolicy(bucket, { rules: [sentinelRule(previous)] });
+    probes += (await waitFor(target, bucket, previous, options, true, 'the sentinel policy that precedes the change'))
+      .probes;
+  }
   if (policy) await target.putPolicy(bucket, policy);
   else await target.deletePolicy(bucket);
-  const second = await waitFor(target, bucket, s, options, false, "the case's policy");
-  return { propagationMs: second.ms, probes: first.probes + second.probes };
+  const gone = await waitFor(target, bucket, previous, options, false, "the case's policy");
+  return { propagationMs: gone.ms, probes: probes + gone.probes };
 }

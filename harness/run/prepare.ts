@@ -123,14 +123,17 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
       await target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain');
       for (const object of c.objects)
         await target.putObject(bucket, `${prefix}${object.key}`, object.body ?? '', object.contentType);
+      // Every case's first apply happens here, all at once, so that the waits overlap.
       const first = c.steps[0];
-      if (!run.sequence && first.kind === 'apply') {
-        const applied = await applyAndWait(target, bucket, first.policy, {
+      if (first?.kind === 'apply' && !first.rejected) {
+        const { propagationMs, probes, sentinel } = await applyAndWait(target, bucket, first.policy, {
           probeKey: `${prefix}${PROBE_KEY}`,
           surfaces: surfacesUsed(c).filter((s) => available.has(s)),
           deadlineMs: options.deadlineMs,
+          neverHadPolicy: ownsBuckets,
         });
-        run.applied = applied;
+        run.applied = { propagationMs, probes };
+        run.sentinel = sentinel;
       }
     } catch (error) {
       if (error instanceof TargetError) throw error;

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Surface } from '../cases/model.ts';
+import type { Sentinel } from './apply.ts';
 
 export interface CaseRun {
   id: string;
@@ -16,8 +17,10 @@ export interface CaseRun {
   sequence: boolean;
   /** Surfaces the target serves for this bucket. */
   surfaces: Surface[];
-  /** Set-up result for a simple case. */
+  /** Set-up result of the case's first step, when it is a plain apply (every simple case, many sequences). */
   applied?: { propagationMs: number; probes: number };
+  /** The sentinel in force after that apply (harness/run/apply.ts). */
+  sentinel?: Sentinel;
   error?: { kind: 'not-in-effect' | 'setup'; message: string };
 }
 
