@@ -59,7 +59,7 @@ describe('self-tests: the suite against a deliberately misconfigured emulator', 
     assert.equal(result.code, 1);
     const sentinelMissing = 'GET 200, access-control-allow-origin: (absent), access-control-expose-headers: (absent)';
     const expected = (surfaces: string[]) =>
-      `Error: policy not in effect after 1 s (the sentinel policy that precedes each change); last response seen: ${surfaces.map((s) => `${s} ${sentinelMissing}`).join('; ')}`;
+      `Error: policy not in effect after 1 s (the case's policy); last response seen: ${surfaces.map((s) => `${s} ${sentinelMissing}`).join('; ')}`;
     assert.equal(result.tests.get('allowed-headers › custom-header')?.error, expected(['s3']));
     assert.equal(result.tests.get('named-origin › get')?.error, expected(['s3', 'public']));
   });
