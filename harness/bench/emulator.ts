@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { AwsV4Signer } from 'aws4fetch';
 import { Agent, request } from 'undici';
+import { parseEnvFile } from '../emulator/index.ts';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
@@ -29,12 +30,7 @@ async function startEmulator(): Promise<{ child: ChildProcess; env: Record<strin
     });
     child.on('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
   });
-  const env = Object.fromEntries(
-    readFileSync(envFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const env = parseEnvFile(readFileSync(envFile, 'utf8'));
   return { child, env };
 }
 

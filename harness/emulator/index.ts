@@ -180,6 +180,15 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+/** Reads an env file written by `envFileText` (`r2-cors emulator --env-file`). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const entries = text
+    .split('\n')
+    .filter((line) => line.includes('='))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]);
+  return Object.fromEntries(entries);
+}
+
 /** `KEY=value` lines, for `source` in a shell or a dotenv loader. */
 export function envFileText(env: Record<string, string>): string {
   return `${Object.entries(env)

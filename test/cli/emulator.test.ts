@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { AwsV4Signer } from 'aws4fetch';
 import { Agent, request } from 'undici';
 import { parseDelay } from '../../harness/cli/emulator.ts';
+import { parseEnvFile } from '../../harness/emulator/index.ts';
 import { ROOT, r2cors } from './run-cli.ts';
 
 const BIN = fileURLToPath(new URL('../../harness/cli/r2-cors.mjs', import.meta.url));
@@ -50,13 +51,7 @@ function stop(child: ChildProcess): Promise<number | null> {
   });
 }
 
-const readEnv = (file: string) =>
-  Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
+const readEnv = (file: string) => parseEnvFile(readFileSync(file, 'utf8'));
 
 test('emulator --env-file: the file points tools at it; a policy set through either API answers preflights', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cli-'));

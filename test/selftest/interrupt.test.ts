@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseEnvFile } from '../../harness/emulator/index.ts';
 import { targetFromEnv } from '../../harness/targets/from-env.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { runSuite, startSuite, suiteEnv } from './run-suite.ts';
@@ -51,12 +52,7 @@ test('SIGKILL mid-run, then `r2-cors restore`: original policy back, no harness 
     emulatorOutput += d;
   });
   await until('the emulator', () => (emulatorOutput.includes('Press Ctrl-C') ? true : undefined));
-  const emulatorEnv = Object.fromEntries(
-    readFileSync(envFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const emulatorEnv = parseEnvFile(readFileSync(envFile, 'utf8'));
   // The user's bucket, with a policy and an object of its own.
   const liveEnv = suiteEnv({
     ...emulatorEnv,
