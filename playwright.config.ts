@@ -1,9 +1,15 @@
 /**
  * `npx playwright test`: the conformance suite. The target comes from the environment (README, "Targets"):
  * the embedded emulator by default, started by the global set-up and stopped by its teardown.
+ * Projects: `raw` (undici, exact status and headers) and one per browser found (README, "Browsers").
  * Outputs go to reports/ (reports/README.md).
  */
 import { defineConfig } from '@playwright/test';
+import { detectBrowsers } from './harness/browsers/detect.ts';
+
+const browsers = detectBrowsers();
+// Said once, by the main process (workers load this file too).
+if (!process.env.TEST_WORKER_INDEX) for (const note of browsers.notes) console.log(`[r2-cors] ${note}`);
 
 export default defineConfig({
   testDir: 'harness/conformance',
@@ -20,5 +26,12 @@ export default defineConfig({
     ['html', { outputFolder: 'reports/html', open: 'never' }],
     ['json', { outputFile: 'reports/results.json' }],
   ],
-  projects: [{ name: 'raw', testMatch: 'raw.spec.ts' }],
+  projects: [
+    { name: 'raw', testMatch: 'raw.spec.ts' },
+    ...browsers.found.map((b) => ({
+      name: b.name,
+      testMatch: 'browser.spec.ts',
+      use: { browserName: b.name, headless: true, launchOptions: b.launchOptions },
+    })),
+  ],
 });

@@ -88,6 +88,7 @@ export function publicHandler(settings: PublicSettings, kind: 'public' | 'custom
       accessControlRequestMethod: headers['access-control-request-method'],
       accessControlRequestHeaders: headers['access-control-request-headers'],
       status: reply.status,
+      userAgent: headers['user-agent'],
       cache: cacheStatus,
     });
     send(req, res, reply);

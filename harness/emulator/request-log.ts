@@ -15,6 +15,8 @@ export interface LogEntry {
   accessControlRequestMethod?: string;
   accessControlRequestHeaders?: string;
   status: number;
+  /** Tells browsers apart from each other and from raw clients (which send none). */
+  userAgent?: string;
   /** Custom domains: whether the answer came from the cache. */
   cache?: 'HIT' | 'MISS';
 }

@@ -83,6 +83,7 @@ export function s3Handler(settings: S3Settings) {
       accessControlRequestMethod: headers['access-control-request-method'],
       accessControlRequestHeaders: headers['access-control-request-headers'],
       status: reply.status,
+      userAgent: headers['user-agent'],
     });
     send(req, res, reply);
   };

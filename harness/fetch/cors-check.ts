@@ -84,11 +84,12 @@ export function preflightCheck(
   headers: ReceivedHeaders,
   request: { origin: string; method: string; requestHeaders: string[]; credentials: Credentials },
 ): PreflightOutcome {
+  // The CORS check comes first, then the status (Fetch, CORS-preflight fetch; Chromium reports in this order).
+  const check = corsCheck(headers, request.origin, request.credentials, true);
+  if (!check.ok) return { ...check, detail: `${check.detail} on the preflight (status ${status})` };
   if (status < 200 || status > 299) {
     return { ok: false, reason: 'PreflightInvalidStatus', detail: `preflight answered ${status}, not 2xx` };
   }
-  const check = corsCheck(headers, request.origin, request.credentials, true);
-  if (!check.ok) return check;
   const wildcardAllowed = !sendsCredentials(request.credentials);
 
   // Method names compare case-sensitively; GET, HEAD and POST need no permission.

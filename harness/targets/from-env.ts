@@ -89,7 +89,11 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetSetup
     accountId: v.R2_ACCOUNT_ID,
     accessKeyId: v.R2_ACCESS_KEY_ID,
     secretAccessKey: v.R2_SECRET_ACCESS_KEY,
-    s3Endpoint: env.R2_S3_ENDPOINT ?? `https://${v.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`,
+    // The emulator is addressed by R2's own host names (mapped to its ports), as browsers must address it.
+    s3Endpoint:
+      kind === 'emulator' || !env.R2_S3_ENDPOINT
+        ? `https://${v.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`
+        : env.R2_S3_ENDPOINT,
     apiToken: env.CLOUDFLARE_API_TOKEN,
     apiBase: env.CLOUDFLARE_API_BASE_URL ?? 'https://api.cloudflare.com/client/v4',
     ca: trustedCas(env)?.join('\n'),

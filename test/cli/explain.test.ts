@@ -68,7 +68,7 @@ test('explain: a header missing from AllowedHeaders is named, and the preflight 
   assert.match(stdout, /→ 403 AccessForbidden/);
   assert.match(
     stdout,
-    /BLOCKED at the preflight: preflight answered 403, not 2xx \(Chromium: PreflightInvalidStatus\)/,
+    /BLOCKED at the preflight: no Access-Control-Allow-Origin header on the preflight \(status 403\) \(Chromium: PreflightMissingAllowOriginHeader\)/,
   );
 });
 

@@ -94,8 +94,9 @@ describe('preflight check', () => {
     'Access-Control-Allow-Methods': 'GET, PUT',
     'Access-Control-Allow-Headers': 'content-type',
   };
-  test('a non-2xx status fails first', () => {
+  test('the CORS check comes before the status, as Chromium reports it', () => {
     assert.equal(preflightCheck(403, h(allow), req).reason, 'PreflightInvalidStatus');
+    assert.equal(preflightCheck(403, h({}), req).reason, 'PreflightMissingAllowOriginHeader');
   });
   test('passes with origin, method and headers allowed; default max age 5 s', () => {
     const outcome = preflightCheck(200, h(allow), req);

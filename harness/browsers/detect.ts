@@ -1,0 +1,82 @@
+/**
+ * Which browsers a run uses, and how to launch them. Playwright's own browsers when installed
+ * (`npx playwright install`); otherwise the system's: Debian's `chromium`, and Debian's `firefox-esr` through
+ * Playwright's `moz-firefox` channel (WebDriver BiDi). WebKit exists only as Playwright's own.
+ *
+ * CORS_BROWSERS=chromium,firefox,webkit chooses (`none`: raw checks only); a browser named there and not found
+ * stops the run with how to install it. Unset: every browser found is used. CORS_CHROMIUM_PATH and
+ * CORS_FIREFOX_PATH point at other executables.
+ */
+import { existsSync } from 'node:fs';
+import type { LaunchOptions } from '@playwright/test';
+import { chromium, firefox, webkit } from '@playwright/test';
+
+export type BrowserName = 'chromium' | 'firefox' | 'webkit';
+export const BROWSERS: readonly BrowserName[] = ['chromium', 'firefox', 'webkit'];
+
+export interface BrowserChoice {
+  name: BrowserName;
+  source: 'playwright' | 'system';
+  launchOptions: LaunchOptions;
+}
+
+const INSTALL: Record<BrowserName, string> = {
+  chromium: "'npx playwright install chromium', or Debian's: 'apt-get install chromium'",
+  firefox: "'npx playwright install firefox', or Debian's: 'apt-get install firefox-esr'",
+  webkit: "'npx playwright install webkit' (WebKit exists only as Playwright's own)",
+};
+
+/** Firefox sends requests for localhost straight out unless told to use the proxy for them too. */
+const FIREFOX_PREFS = { 'network.proxy.allow_hijacking_localhost': true };
+
+function playwrightOwn(name: BrowserName): string | undefined {
+  try {
+    const path = { chromium, firefox, webkit }[name].executablePath();
+    return path && existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function find(name: BrowserName, env: NodeJS.ProcessEnv): BrowserChoice | undefined {
+  const override =
+    name === 'chromium' ? env.CORS_CHROMIUM_PATH : name === 'firefox' ? env.CORS_FIREFOX_PATH : undefined;
+  if (!override && playwrightOwn(name)) {
+    return { name, source: 'playwright', launchOptions: name === 'firefox' ? { firefoxUserPrefs: FIREFOX_PREFS } : {} };
+  }
+  if (name === 'chromium') {
+    const path = override ?? '/usr/bin/chromium';
+    return existsSync(path) ? { name, source: 'system', launchOptions: { executablePath: path } } : undefined;
+  }
+  if (name === 'firefox') {
+    const path = override ?? ['/usr/lib/firefox-esr/firefox-esr', '/usr/bin/firefox-esr'].find((p) => existsSync(p));
+    if (!path || !existsSync(path)) return undefined;
+    return {
+      name,
+      source: 'system',
+      launchOptions: { channel: 'moz-firefox', executablePath: path, firefoxUserPrefs: FIREFOX_PREFS },
+    };
+  }
+  return undefined;
+}
+
+export function detectBrowsers(env: NodeJS.ProcessEnv = process.env): { found: BrowserChoice[]; notes: string[] } {
+  const asked = env.CORS_BROWSERS?.trim();
+  if (asked === 'none') return { found: [], notes: [] };
+  const names = asked ? asked.split(',').map((n) => n.trim()) : [...BROWSERS];
+  const unknown = names.filter((n) => !BROWSERS.includes(n as BrowserName));
+  if (unknown.length > 0)
+    throw new Error(`CORS_BROWSERS: unknown browser(s) ${unknown.join(', ')}; use ${BROWSERS.join(', ')} or none`);
+  const found: BrowserChoice[] = [];
+  const notes: string[] = [];
+  const missing: string[] = [];
+  for (const name of names as BrowserName[]) {
+    const choice = find(name, env);
+    if (choice) found.push(choice);
+    else missing.push(`${name} is not installed: install Playwright's with ${INSTALL[name]}`);
+  }
+  if (asked && missing.length > 0)
+    throw new Error(`CORS_BROWSERS asks for browsers that are missing:\n  ${missing.join('\n  ')}`);
+  notes.push(...missing.map((m) => `${m}; its checks are left out of this run`));
+  return { found, notes };
+}
