@@ -113,10 +113,10 @@ function compare(
   const out: Mismatch[] = [];
   const note = (description: string) => info.annotations.push({ type: 'note', description });
   const assumed = expected.assumed;
-  const describe = (o: Observed) =>
+  const summary = (o: Observed) =>
     o.outcome === 'allowed' ? `allowed (${o.status})` : `blocked${o.reason ? ` (${o.reason})` : ''}: ${o.error ?? ''}`;
   if (expected.outcome !== observed.outcome) {
-    out.push({ path: [...at, 'outcome'], expected: expected.outcome, received: describe(observed), assumed });
+    out.push({ path: [...at, 'outcome'], expected: expected.outcome, received: summary(observed), assumed });
     return out;
   }
   if (expected.status !== undefined && observed.outcome === 'allowed' && expected.status !== observed.status) {
