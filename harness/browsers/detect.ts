@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import type { LaunchOptions } from '@playwright/test';
 import { chromium, firefox, webkit } from '@playwright/test';
+import { leafSpkiHash } from '../tls/local-ca.ts';
 
 export type BrowserName = 'chromium' | 'firefox' | 'webkit';
 export const BROWSERS: readonly BrowserName[] = ['chromium', 'firefox', 'webkit'];
@@ -25,6 +26,11 @@ const INSTALL: Record<BrowserName, string> = {
   firefox: "'npx playwright install firefox', or Debian's: 'apt-get install firefox-esr'",
   webkit: "'npx playwright install webkit' (WebKit exists only as Playwright's own)",
 };
+
+/** Chromium trusts the local CA's server certificates by their shared key (harness/tls/local-ca.ts). */
+function chromiumArgs(): string[] {
+  return [`--ignore-certificate-errors-spki-list=${leafSpkiHash()}`];
+}
 
 /** Firefox sends requests for localhost straight out unless told to use the proxy for them too. */
 const FIREFOX_PREFS = { 'network.proxy.allow_hijacking_localhost': true };
@@ -42,11 +48,17 @@ function find(name: BrowserName, env: NodeJS.ProcessEnv): BrowserChoice | undefi
   const override =
     name === 'chromium' ? env.CORS_CHROMIUM_PATH : name === 'firefox' ? env.CORS_FIREFOX_PATH : undefined;
   if (!override && playwrightOwn(name)) {
-    return { name, source: 'playwright', launchOptions: name === 'firefox' ? { firefoxUserPrefs: FIREFOX_PREFS } : {} };
+    const own: Record<BrowserName, LaunchOptions> = {
+      chromium: { args: chromiumArgs() },
+      firefox: { firefoxUserPrefs: FIREFOX_PREFS },
+      webkit: {},
+    };
+    return { name, source: 'playwright', launchOptions: own[name] };
   }
   if (name === 'chromium') {
     const path = override ?? '/usr/bin/chromium';
-    return existsSync(path) ? { name, source: 'system', launchOptions: { executablePath: path } } : undefined;
+    if (!existsSync(path)) return undefined;
+    return { name, source: 'system', launchOptions: { executablePath: path, args: chromiumArgs() } };
   }
   if (name === 'firefox') {
     const path = override ?? ['/usr/lib/firefox-esr/firefox-esr', '/usr/bin/firefox-esr'].find((p) => existsSync(p));

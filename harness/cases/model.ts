@@ -51,6 +51,10 @@ export interface CaseRequest {
   body?: string;
   credentials?: 'omit' | 'same-origin' | 'include';
   sendPreflight?: 'auto' | 'always';
+  /** fetch() cache mode in the browser (default no-store). */
+  cache?: 'no-store' | 'default' | 'no-cache' | 'reload' | 'force-cache';
+  /** Seconds to wait before sending (a preflight cache entry expiring, say). */
+  delaySeconds?: number;
   expect?: {
     preflight?: HttpExpectation;
     response?: HttpExpectation;

@@ -12,6 +12,8 @@ export interface PageRequest {
   headers: Record<string, string>;
   body?: string;
   credentials: 'omit' | 'same-origin' | 'include';
+  /** fetch()'s cache mode. Chromium bypasses its preflight cache for no-store and no-cache. */
+  cache: 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache';
 }
 
 export interface BrowserObservation {
@@ -73,7 +75,7 @@ export class CasePage {
           headers: r.headers,
           body: r.body,
           credentials: r.credentials,
-          cache: 'no-store',
+          cache: r.cache,
           mode: 'cors',
         };
         const response = await fetch(r.url, init as RequestInit);

@@ -42,6 +42,7 @@ async function send(dispatcher: Dispatcher, sent: SentRequest): Promise<Leg> {
 }
 
 export async function sendRaw(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<RawExchange> {
+  if (r.delaySeconds) await new Promise((resolve) => setTimeout(resolve, (r.delaySeconds ?? 0) * 1000));
   const key = `${prefix}${r.key}`;
   const auth = r.auth ?? 'none';
   const url =

@@ -83,6 +83,8 @@ async function observe(
     headers: request.headers ?? {},
     body: request.body,
     credentials: request.credentials ?? 'same-origin',
+    // no-store keeps the HTTP cache out of the checks, unless the case asks otherwise.
+    cache: request.cache ?? 'no-store',
   });
   const needed = decidePreflight(request.method, request.headers ?? {}).needed;
   let preflightSent = result.preflightSeenByDevtools;
@@ -183,7 +185,12 @@ for (const c of cases) {
       const proxy = process.env.R2_CORS_PROXY;
       if (!proxy) throw new Error('R2_CORS_PROXY is not set: the browsers need the set-up of `npx playwright test`');
       // No route of any kind: the proxy puts pages at their origin and reaches R2's hosts.
-      context = await browser.newContext({ proxy: { server: proxy, bypass: '<-loopback>' }, ignoreHTTPSErrors: true });
+      // Chromium trusts the local CA's certificates by their key (harness/browsers/detect.ts); the others are told
+      // to accept them. Either way the browser still enforces CORS.
+      context = await browser.newContext({
+        proxy: { server: proxy, bypass: '<-loopback>' },
+        ignoreHTTPSErrors: browserName !== 'chromium',
+      });
       page = new CasePage(context, browserName === 'chromium');
     });
     test.afterAll(async () => {
@@ -213,6 +220,8 @@ for (const c of cases) {
           ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
           : undefined;
 
+        if (request.delaySeconds)
+          await new Promise((resolve) => setTimeout(resolve, (request.delaySeconds ?? 0) * 1000));
         const { observed, url } = await observe(page as CasePage, browserName, run, { ...request, from });
         await info.attach('browser observation', {
           body: JSON.stringify({ url: redactUrl(url), ...observed, prediction }, null, 2),

@@ -4,6 +4,7 @@
  * undici's `ca`) instead of switching verification off. Made on first use and kept, so a CA a user chose to
  * trust stays valid across runs.
  */
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
@@ -54,6 +55,33 @@ export async function loadOrCreateCa(dir: string = defaultCaDir()): Promise<Loca
 
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
 
+/**
+ * The one key pair of every server certificate the CA issues. Sharing it lets Chromium trust all of them
+ * through a single `--ignore-certificate-errors-spki-list` hash: certificates are then valid, not errors
+ * ignored, which matters because Chromium does not cache preflights made over a connection with a
+ * certificate error. Made synchronously, because the Playwright configuration needs its hash.
+ */
+export function leafKeyPair(dir: string = defaultCaDir()): { privateKey: string; publicKey: string } {
+  const file = path.join(dir, 'leaf-key.pem');
+  let privateKey: string;
+  try {
+    privateKey = readFileSync(file, 'utf8');
+  } catch {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    privateKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, privateKey, { mode: 0o600 });
+  }
+  const publicKey = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
+  return { privateKey, publicKey };
+}
+
+/** base64(SHA-256(SubjectPublicKeyInfo)) of the server certificates' key, for Chromium's SPKI list. */
+export function leafSpkiHash(dir: string = defaultCaDir()): string {
+  const der = createPublicKey(leafKeyPair(dir).publicKey).export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(der).digest('base64');
+}
+
 /** A server certificate for the given DNS names and IP addresses, signed by the CA. */
 export async function issueCertificate(
   ca: LocalCa,
@@ -62,6 +90,7 @@ export async function issueCertificate(
 ): Promise<{ key: string; cert: string }> {
   const made = await selfsigned.generate([{ name: 'commonName', value: names[0] ?? ips[0] ?? 'localhost' }], {
     keyType: 'ec',
+    keyPair: leafKeyPair(path.dirname(ca.certFile)),
     algorithm: 'sha256',
     notAfterDate: new Date(Date.now() + ONE_YEAR_MS),
     ca: { key: ca.key, cert: ca.cert },
