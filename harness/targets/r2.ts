@@ -206,9 +206,53 @@ export class R2Target implements Target {
     }
   }
 
-  async presign(method: string, bucket: string, key: string, expiresSeconds: number): Promise<string> {
-    const signed = await this.signer(method, this.bucketUrl(bucket, key), {}, undefined, true, expiresSeconds).sign();
+  async presign(
+    method: string,
+    bucket: string,
+    key: string,
+    expiresSeconds: number,
+    query: Record<string, string> = {},
+  ): Promise<string> {
+    const search = new URLSearchParams(query).toString();
+    const url = this.bucketUrl(bucket, key, search ? `?${search}` : '');
+    const signed = await this.signer(method, url, {}, undefined, true, expiresSeconds).sign();
     return signed.url.toString();
+  }
+
+  async startMultipart(bucket: string, key: string, contentType = 'application/octet-stream'): Promise<string> {
+    const response = await this.s3('POST', this.bucketUrl(bucket, key, '?uploads'), undefined, {
+      'content-type': contentType,
+    });
+    const uploadId = /<UploadId>([^<]*)<\/UploadId>/.exec(response.body)?.[1];
+    if (response.status !== 200 || !uploadId) this.fail(`starting a multipart upload of '${key}'`, response, bucket);
+    return decodeXml(uploadId);
+  }
+
+  async abortMultipart(bucket: string, key: string, uploadId: string): Promise<void> {
+    const response = await this.s3('DELETE', this.bucketUrl(bucket, key, `?uploadId=${encodeURIComponent(uploadId)}`));
+    if (response.status !== 204 && response.status !== 404)
+      this.fail(`aborting the multipart upload of '${key}'`, response, bucket);
+  }
+
+  async completeMultipart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<string> {
+    const body = `<CompleteMultipartUpload>${parts
+      .map(
+        (p) =>
+          `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${p.etag.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</ETag></Part>`,
+      )
+      .join('')}</CompleteMultipartUpload>`;
+    const query = `?uploadId=${encodeURIComponent(uploadId)}`;
+    const response = await this.s3('POST', this.bucketUrl(bucket, key, query), body, {
+      'content-type': 'application/xml',
+    });
+    const etag = /<ETag>([^<]*)<\/ETag>/.exec(response.body)?.[1];
+    if (response.status !== 200 || !etag) this.fail(`completing the multipart upload of '${key}'`, response, bucket);
+    return decodeXml(etag);
   }
 
   async sign(

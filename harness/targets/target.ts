@@ -55,8 +55,23 @@ export interface Target {
 
   /** The object's URL on a surface, unsigned. */
   objectUrl(surface: Surface, bucket: string, key: string): Promise<string>;
-  /** A presigned URL (S3 endpoint only); `signedHeaders` are signed besides host. */
-  presign(method: string, bucket: string, key: string, expiresSeconds: number): Promise<string>;
+  /** A presigned URL (S3 endpoint only), with extra query parameters signed in (an UploadPart's). */
+  presign(
+    method: string,
+    bucket: string,
+    key: string,
+    expiresSeconds: number,
+    query?: Record<string, string>,
+  ): Promise<string>;
+  /** Multipart upload, as a server starts and completes one for a browser that uploads the parts. */
+  startMultipart(bucket: string, key: string, contentType?: string): Promise<string>;
+  completeMultipart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<string>;
+  abortMultipart(bucket: string, key: string, uploadId: string): Promise<void>;
   /** Headers that sign a request (S3 endpoint), to be sent with `headers`. */
   sign(method: string, url: string, headers: Record<string, string>, body?: string): Promise<Record<string, string>>;
   /** Purges the custom domain's cache for the bucket. */

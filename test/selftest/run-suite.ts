@@ -13,14 +13,20 @@ export const PLAYWRIGHT = path.join(ROOT, 'node_modules/@playwright/test/cli.js'
 export interface SuiteResult {
   code: number | null;
   output: string;
-  /** `<case-id> › <test title>` → status and error message. */
-  tests: Map<string, { status: string; error: string }>;
+  /** `[project] <case-id> › <test title>` (raw: without the project) → status, error message, attachments. */
+  tests: Map<string, { status: string; error: string; attachments: Record<string, string> }>;
 }
 
 interface JsonSuite {
   title: string;
   suites?: JsonSuite[];
-  specs?: { title: string; tests: { results: { status: string; error?: { message?: string } }[] }[] }[];
+  specs?: {
+    title: string;
+    tests: {
+      projectName: string;
+      results: { status: string; error?: { message?: string }; attachments?: { name: string; body?: string }[] }[];
+    }[];
+  }[];
 }
 
 function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
@@ -31,8 +37,18 @@ function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
         ? ''
         : suite.title;
   for (const spec of suite.specs ?? []) {
-    const result = spec.tests[0]?.results.at(-1);
-    into.set(`${title} › ${spec.title}`, { status: result?.status ?? 'none', error: result?.error?.message ?? '' });
+    for (const t of spec.tests) {
+      const result = t.results.at(-1);
+      const attachments = Object.fromEntries(
+        (result?.attachments ?? []).map((a) => [a.name, a.body ? Buffer.from(a.body, 'base64').toString('utf8') : '']),
+      );
+      const project = t.projectName === 'raw' ? '' : `[${t.projectName}] `;
+      into.set(`${project}${title} › ${spec.title}`, {
+        status: result?.status ?? 'none',
+        error: result?.error?.message ?? '',
+        attachments,
+      });
+    }
   }
   for (const child of suite.suites ?? []) collect(child, into, title);
 }
@@ -46,13 +62,20 @@ export function suiteEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, R2_CORS_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-state-')), ...extra };
 }
 
-export function startSuite(env: NodeJS.ProcessEnv): { child: ChildProcess; report: string; output: () => string } {
+export function startSuite(
+  env: NodeJS.ProcessEnv,
+  projects = ['raw'],
+): { child: ChildProcess; report: string; output: () => string } {
   const report = path.join(mkdtempSync(path.join(tmpdir(), 'r2-cors-report-')), 'results.json');
-  const child = spawn(process.execPath, [PLAYWRIGHT, 'test', '--project=raw', '--reporter=json'], {
-    cwd: ROOT,
-    env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: report, CI: '' },
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [PLAYWRIGHT, 'test', ...projects.map((p) => `--project=${p}`), '--reporter=json'],
+    {
+      cwd: ROOT,
+      env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: report, CI: '' },
+      detached: true,
+    },
+  );
   let output = '';
   child.stdout?.on('data', (d) => {
     output += d;
@@ -63,8 +86,8 @@ export function startSuite(env: NodeJS.ProcessEnv): { child: ChildProcess; repor
   return { child, report, output: () => output };
 }
 
-export async function runSuite(env: NodeJS.ProcessEnv): Promise<SuiteResult> {
-  const { child, report, output } = startSuite(env);
+export async function runSuite(env: NodeJS.ProcessEnv, projects = ['raw']): Promise<SuiteResult> {
+  const { child, report, output } = startSuite(env, projects);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   const tests: SuiteResult['tests'] = new Map();
   try {
