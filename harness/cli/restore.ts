@@ -6,7 +6,7 @@ import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
 export const restore: Command = {
   name: 'restore',
   summary: 'put back buckets an interrupted run left changed',
-  help: `Usage: r2-cors restore [--list]
+  help: `Usage: r2-cors restore [--list] [--run ID]
 
 Before the harness changes a bucket it writes a journal (in .r2-cors/journal, or R2_CORS_STATE_DIR/journal):
 the bucket's original CORS policy and the prefix its objects go under. A run that ends normally puts the
@@ -15,17 +15,21 @@ journal of the target configured in the environment (CORS_TARGET, R2_* or S3_* v
 puts the original policy back (or deletes the policy if there was none), deletes every object under the
 run's prefix, and removes the journal. Journals of other targets are listed and left alone.
 
-  --list   only list pending journals
+  --list     only list pending journals
+  --run ID   only the journals of run ID (what a run interrupted in its set-up starts by itself)
 
 Exit status: 0 nothing left to restore, 1 a bucket could not be restored, 2 usage or configuration error.`,
   async run(args) {
-    const { values, positionals } = parseOptions('restore', args, { list: { type: 'boolean' } });
+    const { values, positionals } = parseOptions('restore', args, {
+      list: { type: 'boolean' },
+      run: { type: 'string' },
+    });
     if (values.help) {
       console.log(restore.help);
       return EXIT.ok;
     }
     if (positionals.length > 0) throw new UsageError(`restore: unexpected argument '${positionals[0]}'`);
-    const journals = pendingJournals();
+    const journals = pendingJournals().filter((j) => values.run === undefined || j.runId === values.run);
     if (journals.length === 0) {
       console.log('No pending journal: nothing to restore.');
       return EXIT.ok;

@@ -4,8 +4,10 @@
  * checked, and every case gets its bucket, objects and, for simple cases, its policy in effect.
  * The function it returns is the run's teardown: it puts every bucket back and stops the emulator.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { detectBrowsers } from '../browsers/detect.ts';
 import { startOriginServer } from '../browsers/origin-server.ts';
 import { type ProxyRoute, startProxy } from '../browsers/proxy.ts';
@@ -15,7 +17,7 @@ import { formatProblem } from '../cases/problems.ts';
 import { parseDelay } from '../cli/emulator.ts';
 import { FAULTS, type Fault } from '../emulator/cors.ts';
 import { envFileText, type RunningEmulator, startEmulator } from '../emulator/index.ts';
-import { checkJournals, checkTarget, prepareRun, restoreRun } from '../run/prepare.ts';
+import { checkJournals, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
 import { type RunState, stateDir, writeRunState } from '../run/state.ts';
 import { EMULATOR_DOMAIN_SUFFIX, targetFromEnv, targetKind } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
@@ -112,7 +114,24 @@ export default async function globalSetup() {
     log(`target: ${setup.target.identity}; ${cases.length} case(s) from ${casesPath()}`);
     await checkTarget(setup);
     checkJournals(setup.target, setup.pool);
-    const state = await prepareRun(cases, setup, { deadlineMs: deadlineMs(kind, propagation.max), progress: log });
+    const runId = newRunId();
+    // Ctrl-C during the set-up: Playwright stops at once and runs no teardown (there is none until the set-up
+    // returns), so a separate process puts back what was changed so far. The emulator's buckets go with it.
+    const interrupted = (signal: NodeJS.Signals) => {
+      if (setup.target.kind === 'emulator') return;
+      log(`${signal} during the set-up: putting the buckets back ('r2-cors restore --run ${runId}')`);
+      const cli = fileURLToPath(new URL('../cli/r2-cors.mjs', import.meta.url));
+      spawn(process.execPath, ['--', cli, 'restore', '--run', runId], { detached: true, stdio: 'inherit' }).unref();
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
+    const state = await prepareRun(cases, setup, {
+      runId,
+      deadlineMs: deadlineMs(kind, propagation.max),
+      progress: log,
+    });
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     process.env.R2_CORS_RUN_STATE = writeRunState(state);
     const pages = detectBrowsers().found.length > 0 ? await startPageServers(cases, setup.target, state) : undefined;
     if (pages) process.env.R2_CORS_PROXY = pages.proxy.server;

@@ -14,6 +14,7 @@ import type { CaseRun, RunState } from './state.ts';
 export const PROBE_KEY = '__r2-cors-probe';
 
 export interface PrepareOptions {
+  runId: string;
   deadlineMs: number;
   /** Called with a line of progress for people. */
   progress?: (line: string) => void;
@@ -81,7 +82,7 @@ export async function checkTarget(setup: TargetSetup) {
 
 export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, options: PrepareOptions): Promise<RunState> {
   const { target, pool } = setup;
-  const runId = newRunId();
+  const { runId } = options;
   const ownsBuckets = target.createBucket !== undefined && pool.length === 0;
   if (!ownsBuckets && pool.length < cases.length) {
     throw new TargetError(
@@ -98,7 +99,7 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
   };
   const started = Date.now();
   let done = 0;
-  await eachLimited(cases, 16, async (c) => {
+  await eachLimited(cases, 64, async (c) => {
     const bucket = ownsBuckets ? bucketName(c.id, runId) : pool[cases.indexOf(c)];
     const prefix = `r2-cors-run-${runId}/${c.id}/`;
     const sequence = !isSimple(c);

@@ -34,25 +34,30 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
   }
 }
 
-test('SIGKILL mid-run, then `r2-cors restore`: original policy back, no harness objects left', async () => {
-  // An emulator where a policy change takes a minute to propagate: the run is sure to be waiting when killed.
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-interrupt-'));
+/** `r2-cors emulator` in its own process, as a stand-in for a live account; resolves with its env file's values. */
+async function cliEmulator(delay: string): Promise<Record<string, string>> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-live-'));
   const envFile = path.join(dir, 'r2.env');
   const emulator = spawn(
     process.execPath,
-    ['--', BIN, 'emulator', '--env-file', envFile, '--propagation-delay', '60s'],
+    ['--', BIN, 'emulator', '--env-file', envFile, '--propagation-delay', delay],
     {
       cwd: ROOT,
       env: { ...process.env, R2_CORS_CA_DIR: path.join(dir, 'ca') },
     },
   );
   children.push(emulator);
-  let emulatorOutput = '';
+  let output = '';
   emulator.stdout?.on('data', (d) => {
-    emulatorOutput += d;
+    output += d;
   });
-  await until('the emulator', () => (emulatorOutput.includes('Press Ctrl-C') ? true : undefined));
-  const emulatorEnv = parseEnvFile(readFileSync(envFile, 'utf8'));
+  await until('the emulator', () => (output.includes('Press Ctrl-C') ? true : undefined));
+  return parseEnvFile(readFileSync(envFile, 'utf8'));
+}
+
+test('SIGKILL mid-run, then `r2-cors restore`: original policy back, no harness objects left', async () => {
+  // An emulator where a policy change takes a minute to propagate: the run is sure to be waiting when killed.
+  const emulatorEnv = await cliEmulator('60s');
   // The user's bucket, with a policy and an object of its own.
   const liveEnv = suiteEnv({
     ...emulatorEnv,
@@ -109,4 +114,72 @@ test('SIGKILL mid-run, then `r2-cors restore`: original policy back, no harness 
   assert.deepEqual(await target.listObjects('users-bucket', ''), ['user/keep.txt']);
   assert.deepEqual(readdirSync(journals), []);
   await target.close();
+});
+
+test('Ctrl-C during the set-up of a live run: the buckets are put back by themselves', async () => {
+  const emulatorEnv = await cliEmulator('60s');
+  const liveEnv = suiteEnv({
+    ...emulatorEnv,
+    CORS_TARGET: 'r2',
+    R2_BUCKETS: 'first-bucket,second-bucket',
+    CORS_CASES: 'test/fixtures/selftest/cases',
+  });
+  const { target } = targetFromEnv(liveEnv);
+  const original = { rules: [{ allowedOrigins: ['https://mine.example'], allowedMethods: ['GET'] }] };
+  for (const bucket of ['first-bucket', 'second-bucket']) {
+    await target.createBucket?.(bucket);
+    await target.putPolicy(bucket, original);
+  }
+  const run = startSuite(liveEnv);
+  children.push(run.child);
+  // Interrupted while it waits for its policies to propagate (a minute, here).
+  await until('the run to change both buckets', async () => {
+    const policies = await Promise.all(['first-bucket', 'second-bucket'].map((b) => target.getPolicy(b)));
+    return policies.every((p) => JSON.stringify(p) !== JSON.stringify(original)) ? true : undefined;
+  });
+  process.kill(-(run.child.pid as number), 'SIGINT');
+  await new Promise((resolve) => run.child.on('exit', resolve));
+  const journals = path.join(liveEnv.R2_CORS_STATE_DIR as string, 'journal');
+  await until('the buckets to be put back', () => (readdirSync(journals).length === 0 ? true : undefined));
+  for (const bucket of ['first-bucket', 'second-bucket']) {
+    assert.deepEqual(await target.getPolicy(bucket), original, bucket);
+    assert.deepEqual(await target.listObjects(bucket, ''), [], bucket);
+  }
+  assert.match(run.output(), /SIGINT during the set-up: putting the buckets back \('r2-cors restore --run \S+'\)/);
+  await target.close();
+});
+
+test('a live run with a bucket that does not exist, or a wrong key, stops before any test and says so', async () => {
+  const emulatorEnv = await cliEmulator('0');
+  const cases = 'test/fixtures/selftest/cases';
+  const { target } = targetFromEnv(suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', R2_BUCKETS: 'x' }));
+  await target.createBucket?.('real-bucket');
+  await target.close();
+  const missing = await runSuite(
+    suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', R2_BUCKETS: 'real-bucket,no-such-bucket', CORS_CASES: cases }),
+  );
+  assert.equal(missing.code, 1);
+  assert.match(
+    missing.output,
+    /the target cannot be used: bucket 'no-such-bucket' \(from the bucket list\) does not exist/,
+  );
+  assert.equal(missing.tests.size, 0);
+  const wrongKey = await runSuite(
+    suiteEnv({
+      ...emulatorEnv,
+      CORS_TARGET: 'r2',
+      R2_BUCKETS: 'real-bucket',
+      R2_SECRET_ACCESS_KEY: 'wrong',
+      CORS_CASES: cases,
+    }),
+  );
+  assert.equal(wrongKey.code, 1);
+  assert.match(
+    wrongKey.output,
+    /the target cannot be used: listing buckets: the signature was refused; check R2_SECRET_ACCESS_KEY/,
+  );
+  const fewBuckets = await runSuite(
+    suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', R2_BUCKETS: 'real-bucket', CORS_CASES: cases }),
+  );
+  assert.match(fewBuckets.output, /2 cases need 2 buckets, one each, and the bucket list has 1/);
 });
