@@ -6,7 +6,7 @@
  * A case's `expect.browser` is checked as written; where a case states none, the browser must do what the Fetch
  * standard predicts from the raw responses, or be listed in harness/browsers/deviations.yaml.
  */
-import { type BrowserContext, type TestInfo, test } from '@playwright/test';
+import { type Browser, type BrowserContext, type TestInfo, test } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
 import { loadCases } from '../cases/load.ts';
 import type { BrowserExpectation, CaseRequest, LoadedCase } from '../cases/model.ts';
@@ -172,6 +172,25 @@ function compare(
   return out;
 }
 
+async function newContext(browser: Browser, browserName: string): Promise<BrowserContext> {
+  const proxy = process.env.R2_CORS_PROXY;
+  if (!proxy) throw new Error('R2_CORS_PROXY is not set: the browsers need the set-up of `npx playwright test`');
+  // No route of any kind: the proxy puts pages at their origin and reaches R2's hosts.
+  // Chromium trusts the local CA's certificates by their key (harness/browsers/detect.ts); the others are told
+  // to accept them. Either way the browser still enforces CORS.
+  return browser.newContext({
+    proxy: { server: proxy, bypass: '<-loopback>' },
+    ignoreHTTPSErrors: browserName !== 'chromium',
+  });
+}
+
+/**
+ * CORS_BROWSER_CONTEXT=worker shares one context (and page) per worker instead of one per case: faster, and
+ * still isolated, since every case has a bucket of its own and preflight cache entries are keyed by URL.
+ */
+const sharedContext = process.env.CORS_BROWSER_CONTEXT === 'worker';
+let workerPage: { context: BrowserContext; page: CasePage } | undefined;
+
 const { cases } = loadCases([casesPath()]);
 
 for (const c of cases) {
@@ -182,15 +201,15 @@ for (const c of cases) {
     let page: CasePage | undefined;
     test.beforeAll(async ({ browser, browserName }) => {
       if (!isSimple(c)) return;
-      const proxy = process.env.R2_CORS_PROXY;
-      if (!proxy) throw new Error('R2_CORS_PROXY is not set: the browsers need the set-up of `npx playwright test`');
-      // No route of any kind: the proxy puts pages at their origin and reaches R2's hosts.
-      // Chromium trusts the local CA's certificates by their key (harness/browsers/detect.ts); the others are told
-      // to accept them. Either way the browser still enforces CORS.
-      context = await browser.newContext({
-        proxy: { server: proxy, bypass: '<-loopback>' },
-        ignoreHTTPSErrors: browserName !== 'chromium',
-      });
+      if (sharedContext) {
+        if (!workerPage) {
+          const shared = await newContext(browser, browserName);
+          workerPage = { context: shared, page: new CasePage(shared, browserName === 'chromium') };
+        }
+        page = workerPage.page;
+        return;
+      }
+      context = await newContext(browser, browserName);
       page = new CasePage(context, browserName === 'chromium');
     });
     test.afterAll(async () => {
