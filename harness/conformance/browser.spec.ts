@@ -9,8 +9,8 @@
 import { type Browser, type BrowserContext, type TestInfo, test } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
 import { loadCases } from '../cases/load.ts';
-import type { BrowserExpectation, CaseRequest, LoadedCase } from '../cases/model.ts';
-import { formatMismatch, type Mismatch } from '../check/expect.ts';
+import type { BrowserExpectation, CaseRequest } from '../cases/model.ts';
+import type { Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
 import { type BrowserObservation, CasePage } from '../clients/browser.ts';
 import { sendRaw } from '../clients/raw.ts';
@@ -19,33 +19,9 @@ import { predictBrowser } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import type { DocPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
-import { type CaseRun, readRunState } from '../run/state.ts';
-import { targetFromEnv } from '../targets/from-env.ts';
-import type { Target } from '../targets/target.ts';
+import type { CaseRun } from '../run/state.ts';
 import { casesPath } from './global-setup.ts';
-
-let target: Target | undefined;
-const getTarget = () => {
-  target ??= targetFromEnv().target;
-  return target;
-};
-
-function caseRun(c: LoadedCase): CaseRun {
-  const run = readRunState().cases[c.id];
-  if (!run) throw new Error(`the set-up of this run did not prepare case ${c.id}`);
-  if (run.error) {
-    const error = new Error(run.error.message);
-    error.stack = run.error.message;
-    throw error;
-  }
-  return run;
-}
-
-function fail(text: string) {
-  const error = new Error(text);
-  error.stack = text;
-  throw error;
-}
+import { caseRun, failOnMismatches, failWith, workerTarget } from './worker.ts';
 
 /** Which browser sent a logged request: raw clients send no User-Agent at all. */
 const USER_AGENT: Record<string, (ua: string) => boolean> = {
@@ -69,7 +45,7 @@ async function observe(
   run: CaseRun,
   request: CaseRequest & { from: string },
 ): Promise<{ observed: Observed; url: string }> {
-  const t = getTarget();
+  const t = workerTarget();
   const key = `${run.prefix}${request.key}`;
   const url =
     request.auth === 'presigned'
@@ -233,7 +209,7 @@ for (const c of cases) {
         const expected = request.expect?.browser;
 
         // Without a stated outcome, the standard's prediction from the raw responses is the expectation.
-        const raw = expected ? undefined : await sendRaw(getTarget(), run.bucket, run.prefix, request);
+        const raw = expected ? undefined : await sendRaw(workerTarget(), run.bucket, run.prefix, request);
         const credentials = request.credentials ?? 'same-origin';
         const prediction = raw
           ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
@@ -257,14 +233,15 @@ for (const c of cases) {
           (observed.preflightStatus < 200 || observed.preflightStatus > 299) &&
           observed.actualReached
         ) {
-          fail(`${browserName} sent the ${request.method} although its preflight answered ${observed.preflightStatus}`);
+          failWith(
+            `${browserName} sent the ${request.method} although its preflight answered ${observed.preflightStatus}`,
+          );
         }
 
         const at = [...step.path, 'expect', 'browser'];
         if (expected) {
           const mismatches = compare(browserName, expected, observed, at, info);
-          if (mismatches.length > 0)
-            fail(mismatches.map((m) => formatMismatch(c.file, c.locate(m.path), m)).join('\n\n'));
+          failOnMismatches(c, mismatches);
           return;
         }
         const standard = prediction as NonNullable<typeof prediction>;
@@ -280,14 +257,14 @@ for (const c of cases) {
           return;
         }
         if (!agrees) {
-          fail(
+          failWith(
             `${browserName} deviates from the Fetch standard: from the responses the target sent, the standard predicts ` +
               `${predicted}; ${browserName} ${seen}.\nIf this is how ${browserName} behaves, list '${title}' under ${browserName} in ` +
               'harness/browsers/deviations.yaml with the reason.',
           );
         }
         if (listed) {
-          fail(
+          failWith(
             `'${title}' is listed as a ${browserName} deviation ("${listed.reason}"), but ${browserName} now does what the standard predicts (${predicted}); remove it from harness/browsers/deviations.yaml`,
           );
         }

@@ -8,42 +8,15 @@ import { type TestInfo, test } from '@playwright/test';
 import { loadCases } from '../cases/load.ts';
 import type { CaseRequest, LoadedCase, PolicyRejection, Step } from '../cases/model.ts';
 import { exchangeText } from '../check/exchange.ts';
-import { checkHttp, formatMismatch, type Mismatch } from '../check/expect.ts';
+import { checkHttp, type Mismatch } from '../check/expect.ts';
 import { sendRaw } from '../clients/raw.ts';
 import type { CorsPolicy, DocPath } from '../policy/model.ts';
 import { applyAndWait, type Sentinel } from '../run/apply.ts';
 import { isSimple, PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
-import { targetFromEnv } from '../targets/from-env.ts';
-import { PolicyRejected, type Target } from '../targets/target.ts';
+import { PolicyRejected } from '../targets/target.ts';
 import { casesPath } from './global-setup.ts';
-
-let target: Target | undefined;
-const getTarget = () => {
-  target ??= targetFromEnv().target;
-  return target;
-};
-
-function caseRun(c: LoadedCase): CaseRun {
-  const run = readRunState().cases[c.id];
-  if (!run) throw new Error(`the set-up of this run did not prepare case ${c.id}`);
-  if (run.error) {
-    // Distinct from a wrong answer: the policy never took effect, or the bucket could not be prepared.
-    const error = new Error(run.error.message);
-    error.stack = run.error.message;
-    throw error;
-  }
-  return run;
-}
-
-/** Throws one error listing every mismatch, each pointing into the case file. */
-function fail(c: LoadedCase, mismatches: Mismatch[]) {
-  if (mismatches.length === 0) return;
-  const text = mismatches.map((m) => formatMismatch(c.file, c.locate(m.path), m)).join('\n\n');
-  const error = new Error(text);
-  error.stack = text;
-  throw error;
-}
+import { caseRun, failOnMismatches, workerTarget } from './worker.ts';
 
 function location(c: LoadedCase, at: DocPath) {
   const { line, col } = c.locate(at);
@@ -64,7 +37,7 @@ async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, a
         info.annotations.push({ type: 'assumed', description: matcher.assumed });
     }
   }
-  const exchange = await sendRaw(getTarget(), run.bucket, run.prefix, request);
+  const exchange = await sendRaw(workerTarget(), run.bucket, run.prefix, request);
   await info.attach('exchange (redacted)', {
     body: exchangeText([
       {
@@ -106,7 +79,7 @@ async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, a
       { location: location(c, blockAt) },
     );
   }
-  fail(c, mismatches);
+  failOnMismatches(c, mismatches);
 }
 
 async function checkRejection(
@@ -122,7 +95,7 @@ async function checkRejection(
   const apis: ('s3' | 'rest')[] = [];
   if (rejected.s3) apis.push('s3');
   if (rejected.rest !== undefined) {
-    if (getTarget().hasRestApi) apis.push('rest');
+    if (workerTarget().hasRestApi) apis.push('rest');
     else
       info.annotations.push({ type: 'skipped', description: 'REST API refusal not checked: no CLOUDFLARE_API_TOKEN' });
   }
@@ -130,7 +103,7 @@ async function checkRejection(
     const expected = api === 's3' ? String(rejected.s3) : String(rejected.rest);
     const where = [...at.slice(0, -1), 'rejected', api];
     try {
-      await getTarget().putPolicy(run.bucket, policy, api);
+      await workerTarget().putPolicy(run.bucket, policy, api);
       mismatches.push({
         path: where,
         expected: `refused with ${expected}`,
@@ -149,14 +122,14 @@ async function checkRejection(
       }
     }
   }
-  fail(c, mismatches);
+  failOnMismatches(c, mismatches);
 }
 
 /** The sentinel in force on each bucket this worker changed (a later delete is proven by its disappearance). */
 const sentinels = new Map<string, Sentinel | undefined>();
 
 async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
-  const t = getTarget();
+  const t = workerTarget();
   if (step.kind === 'apply') {
     // The set-up already applied the first step.
     if (step === c.steps[0] && run.applied) return;

@@ -1,0 +1,38 @@
+/**
+ * What every spec of the suite needs in its worker: the target (from the environment the set-up prepared),
+ * the case's run state, and failures written as the user should read them.
+ */
+import type { LoadedCase } from '../cases/model.ts';
+import { formatMismatch, type Mismatch } from '../check/expect.ts';
+import { type CaseRun, readRunState } from '../run/state.ts';
+import { targetFromEnv } from '../targets/from-env.ts';
+import type { Target } from '../targets/target.ts';
+
+let target: Target | undefined;
+
+/** The target, made once per worker. */
+export function workerTarget(): Target {
+  target ??= targetFromEnv().target;
+  return target;
+}
+
+/** Fails the test with exactly this text: no stack, which would point into the harness, not the case. */
+export function failWith(text: string): never {
+  const error = new Error(text);
+  error.stack = text;
+  throw error;
+}
+
+/** The case's bucket and prefix; a case the set-up could not prepare fails with why. */
+export function caseRun(c: LoadedCase): CaseRun {
+  const run = readRunState().cases[c.id];
+  if (!run) failWith(`the set-up of this run did not prepare case ${c.id}`);
+  // Distinct from a wrong answer: the policy never took effect, or the bucket could not be prepared.
+  if (run.error) failWith(run.error.message);
+  return run;
+}
+
+/** Fails with every mismatch, each pointing into the case file; does nothing when there is none. */
+export function failOnMismatches(c: LoadedCase, mismatches: Mismatch[]) {
+  if (mismatches.length > 0) failWith(mismatches.map((m) => formatMismatch(c.file, c.locate(m.path), m)).join('\n\n'));
+}
