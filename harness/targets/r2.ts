@@ -7,6 +7,7 @@
 import { AwsV4Signer } from 'aws4fetch';
 import { type Dispatcher, request } from 'undici';
 import type { Surface } from '../cases/model.ts';
+import { redactBody } from '../check/redact.ts';
 import { type AddressRule, addressMapAgent } from '../net/address-map.ts';
 import { parsePolicyText, serializePolicy } from '../policy/formats.ts';
 import type { CorsPolicy } from '../policy/model.ts';
@@ -126,7 +127,7 @@ export class R2Target implements Target {
       );
     }
     if (code === 'NoSuchBucket') throw new TargetError(`${what}: bucket '${bucket}' does not exist (${this.identity})`);
-    throw new TargetError(`${what}: ${response.status} ${code || response.body.slice(0, 200)}`);
+    throw new TargetError(`${what}: ${response.status} ${code || redactBody(response.body.slice(0, 200))}`);
   }
 
   async listBuckets(): Promise<string[]> {

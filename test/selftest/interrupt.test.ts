@@ -183,3 +183,24 @@ test('a live run with a bucket that does not exist, or a wrong key, stops before
   );
   assert.match(fewBuckets.output, /2 cases need 2 buckets, one each, and the bucket list has 1/);
 });
+
+test('CORS_TARGET=s3: any S3 endpoint (here the emulator) runs the S3-endpoint requests and skips the rest', async () => {
+  const emulatorEnv = await cliEmulator('0');
+  const s3Env = {
+    NODE_EXTRA_CA_CERTS: emulatorEnv.NODE_EXTRA_CA_CERTS,
+    CORS_TARGET: 's3',
+    S3_ENDPOINT: emulatorEnv.R2_S3_ENDPOINT,
+    S3_REGION: 'us-east-1',
+    S3_ACCESS_KEY_ID: emulatorEnv.R2_ACCESS_KEY_ID,
+    S3_SECRET_ACCESS_KEY: emulatorEnv.R2_SECRET_ACCESS_KEY,
+    S3_BUCKETS: 's3-one,s3-two',
+    CORS_CASES: 'test/fixtures/selftest/cases',
+  };
+  const { target } = targetFromEnv(suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', R2_BUCKETS: 'x' }));
+  for (const bucket of ['s3-one', 's3-two']) await target.createBucket?.(bucket);
+  await target.close();
+  const result = await runSuite(suiteEnv(s3Env));
+  assert.equal(result.code, 0, result.output);
+  assert.equal(result.tests.get('allowed-headers › custom-header')?.status, 'passed');
+  assert.equal(result.tests.get('named-origin › get')?.status, 'skipped', 'no r2.dev URL without the REST API');
+});
