@@ -6,10 +6,12 @@
  * A case's `expect.browser` is checked as written; where a case states none, the browser must do what the Fetch
  * standard predicts from the raw responses, or be listed in harness/browsers/deviations.yaml.
  */
+
+import path from 'node:path';
 import { type Browser, type BrowserContext, type TestInfo, test } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
 import { loadCases } from '../cases/load.ts';
-import type { BrowserExpectation, CaseRequest } from '../cases/model.ts';
+import type { BrowserExpectation, CaseRequest, Step } from '../cases/model.ts';
 import type { Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
 import { type BrowserObservation, CasePage } from '../clients/browser.ts';
@@ -17,11 +19,11 @@ import { sendRaw } from '../clients/raw.ts';
 import { RequestLogClient } from '../clients/request-log.ts';
 import { predictBrowser } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
-import type { DocPath } from '../policy/model.ts';
+import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { casesPath } from './global-setup.ts';
-import { caseRun, failOnMismatches, failWith, workerTarget } from './worker.ts';
+import { caseRun, failOnMismatches, failWith, runStep, workerTarget } from './worker.ts';
 
 /** Which browser sent a logged request: raw clients send no User-Agent at all. */
 const USER_AGENT: Record<string, (ua: string) => boolean> = {
@@ -176,7 +178,6 @@ for (const c of cases) {
     let context: BrowserContext | undefined;
     let page: CasePage | undefined;
     test.beforeAll(async ({ browser, browserName }) => {
-      if (!isSimple(c)) return;
       if (sharedContext) {
         if (!workerPage) {
           const shared = await newContext(browser, browserName);
@@ -192,15 +193,34 @@ for (const c of cases) {
       await context?.close();
     });
 
+    // A sequence's apply and purge steps run before the request that follows them, on this browser's bucket;
+    // refusals of invalid policies are raw checks.
+    let pending: Step[] = [];
     for (const step of c.steps) {
-      if (step.kind !== 'request') continue;
+      if (step.kind !== 'request') {
+        if (!(step.kind === 'apply' && step.rejected)) pending.push(step);
+        continue;
+      }
+      const before = pending;
+      pending = [];
       const request = step.request;
       test(request.id, async ({ browserName }, info) => {
-        test.skip(!isSimple(c), 'sequence cases (several policies, cache purges) are checked by the raw client only');
         test.skip(request.from === undefined || request.from === 'null', 'a browser check needs a page origin (from)');
         test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
         test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
-        const run = caseRun(c);
+        const main = caseRun(c);
+        const own = isSimple(c) ? main : main.perBrowser?.[browserName];
+        test.skip(
+          !own,
+          'a sequence case needs a bucket per browser, made only where the harness owns the buckets (the emulator); here it is checked raw only',
+        );
+        const run = own as CaseRun;
+        if (run.error) failWith(run.error.message);
+        for (const s of before) {
+          await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {
+            location: { file: path.resolve(c.file), ...{ line: c.locate(s.path).line, column: c.locate(s.path).col } },
+          });
+        }
         test.skip(
           !run.surfaces.includes(request.surface),
           `the target has no ${request.surface} surface for bucket ${run.bucket}`,

@@ -125,15 +125,17 @@ export default async function globalSetup() {
     };
     process.once('SIGINT', interrupted);
     process.once('SIGTERM', interrupted);
+    const browsers = detectBrowsers().found.map((b) => b.name);
     const state = await prepareRun(cases, setup, {
       runId,
+      browsers,
       deadlineMs: deadlineMs(kind, propagation.max),
       progress: log,
     });
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     process.env.R2_CORS_RUN_STATE = writeRunState(state);
-    const pages = detectBrowsers().found.length > 0 ? await startPageServers(cases, setup.target, state) : undefined;
+    const pages = browsers.length > 0 ? await startPageServers(cases, setup.target, state) : undefined;
     if (pages) process.env.R2_CORS_PROXY = pages.proxy.server;
     return async () => {
       if (pages?.proxy.refused.length)

@@ -10,13 +10,12 @@ import type { CaseRequest, LoadedCase, PolicyRejection, Step } from '../cases/mo
 import { exchangeText } from '../check/exchange.ts';
 import { checkHttp, type Mismatch } from '../check/expect.ts';
 import { sendRaw } from '../clients/raw.ts';
-import type { CorsPolicy, DocPath } from '../policy/model.ts';
-import { applyAndWait, type Sentinel } from '../run/apply.ts';
-import { isSimple, PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
-import { type CaseRun, readRunState } from '../run/state.ts';
+import { type CorsPolicy, type DocPath, formatPath } from '../policy/model.ts';
+import { isSimple } from '../run/prepare.ts';
+import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
 import { casesPath } from './global-setup.ts';
-import { caseRun, failOnMismatches, workerTarget } from './worker.ts';
+import { caseRun, failOnMismatches, runStep, workerTarget } from './worker.ts';
 
 function location(c: LoadedCase, at: DocPath) {
   const { line, col } = c.locate(at);
@@ -125,36 +124,6 @@ async function checkRejection(
   failOnMismatches(c, mismatches);
 }
 
-/** The sentinel in force on each bucket this worker changed (a later delete is proven by its disappearance). */
-const sentinels = new Map<string, Sentinel | undefined>();
-
-async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
-  const t = workerTarget();
-  if (step.kind === 'apply') {
-    // The set-up already applied the first step.
-    if (step === c.steps[0] && run.applied) return;
-    const applied = await applyAndWait(t, run.bucket, step.policy, {
-      probeKey: `${run.prefix}${PROBE_KEY}`,
-      surfaces: surfacesUsed(c).filter((s) => run.surfaces.includes(s)),
-      deadlineMs: readRunState().deadlineMs,
-      previous: sentinels.has(run.bucket) ? sentinels.get(run.bucket) : run.sentinel,
-    });
-    sentinels.set(run.bucket, applied.sentinel);
-    test.info().annotations.push({
-      type: 'propagation',
-      description: `${formatPathShort(step.path)} in effect after ${applied.propagationMs} ms`,
-    });
-  } else if (step.kind === 'purge') {
-    await t.purge(run.bucket, step.everything ? 'everything' : step.keys.map((k) => `${run.prefix}${k}`));
-  }
-}
-
-const formatPathShort = (p: DocPath) =>
-  p
-    .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
-    .join('')
-    .replace(/^\./, '');
-
 const { cases } = loadCases([casesPath()]);
 
 for (const c of cases) {
@@ -186,7 +155,7 @@ for (const c of cases) {
           test(step.request.id, async ({}, info) => {
             const run = caseRun(c);
             for (const s of before)
-              await test.step(`${s.kind} (${formatPathShort(s.path)})`, () => runStep(c, run, s), {
+              await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {
                 location: location(c, s.path),
               });
             await checkRequest(c, run, step.request, step.path, info);
@@ -195,10 +164,10 @@ for (const c of cases) {
           const before = pending;
           pending = [];
           const { policy, rejected } = step;
-          test(`${formatPathShort(step.path)} refused`, async ({}, info) => {
+          test(`${formatPath(step.path)} refused`, async ({}, info) => {
             const run = caseRun(c);
             for (const s of before)
-              await test.step(`${s.kind} (${formatPathShort(s.path)})`, () => runStep(c, run, s), {
+              await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {
                 location: location(c, s.path),
               });
             await checkRejection(c, run, policy, rejected, step.path, info);

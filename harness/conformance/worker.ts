@@ -2,8 +2,12 @@
  * What every spec of the suite needs in its worker: the target (from the environment the set-up prepared),
  * the case's run state, and failures written as the user should read them.
  */
-import type { LoadedCase } from '../cases/model.ts';
+import { test } from '@playwright/test';
+import type { LoadedCase, Step } from '../cases/model.ts';
 import { formatMismatch, type Mismatch } from '../check/expect.ts';
+import { formatPath } from '../policy/model.ts';
+import { applyAndWait, type Sentinel } from '../run/apply.ts';
+import { PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
 import { targetFromEnv } from '../targets/from-env.ts';
 import type { Target } from '../targets/target.ts';
@@ -35,4 +39,28 @@ export function caseRun(c: LoadedCase): CaseRun {
 /** Fails with every mismatch, each pointing into the case file; does nothing when there is none. */
 export function failOnMismatches(c: LoadedCase, mismatches: Mismatch[]) {
   if (mismatches.length > 0) failWith(mismatches.map((m) => formatMismatch(c.file, c.locate(m.path), m)).join('\n\n'));
+}
+
+/** The sentinel in force on each bucket this worker changed (a later delete is proven by its disappearance). */
+const sentinels = new Map<string, Sentinel | undefined>();
+
+/** A sequence's apply or purge step, on the given run's bucket; the set-up already did a first plain apply. */
+export async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
+  const t = workerTarget();
+  if (step.kind === 'apply') {
+    if (step === c.steps[0] && run.applied) return;
+    const applied = await applyAndWait(t, run.bucket, step.policy, {
+      probeKey: `${run.prefix}${PROBE_KEY}`,
+      surfaces: surfacesUsed(c).filter((s) => run.surfaces.includes(s)),
+      deadlineMs: readRunState().deadlineMs,
+      previous: sentinels.has(run.bucket) ? sentinels.get(run.bucket) : run.sentinel,
+    });
+    sentinels.set(run.bucket, applied.sentinel);
+    test.info().annotations.push({
+      type: 'propagation',
+      description: `${formatPath(step.path)} in effect after ${applied.propagationMs} ms`,
+    });
+  } else if (step.kind === 'purge') {
+    await t.purge(run.bucket, step.everything ? 'everything' : step.keys.map((k) => `${run.prefix}${k}`));
+  }
 }

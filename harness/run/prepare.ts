@@ -8,13 +8,15 @@ import type { LoadedCase, Surface } from '../cases/model.ts';
 import type { TargetSetup } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
 import { applyAndWait, NotInEffect } from './apply.ts';
-import { type Journal, pendingJournals, removeJournal, restore, writeJournal } from './journal.ts';
+import { pendingJournals, removeJournal, restore, writeJournal } from './journal.ts';
 import type { CaseRun, RunState } from './state.ts';
 
 export const PROBE_KEY = '__r2-cors-probe';
 
 export interface PrepareOptions {
   runId: string;
+  /** Browser projects that will run: a sequence case gets a bucket for each. */
+  browsers?: string[];
   deadlineMs: number;
   /** Called with a line of progress for people. */
   progress?: (line: string) => void;
@@ -99,15 +101,12 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
   };
   const started = Date.now();
   let done = 0;
-  await eachLimited(cases, 64, async (c) => {
-    const bucket = ownsBuckets ? bucketName(c.id, runId) : pool[cases.indexOf(c)];
-    const prefix = `r2-cors-run-${runId}/${c.id}/`;
-    const sequence = !isSimple(c);
-    const run: CaseRun = { id: c.id, bucket, prefix, sequence, surfaces: [] };
-    state.cases[c.id] = run;
+  /** Journals, seeds and (first step a plain apply) applies one bucket for a case; failures go in the run. */
+  const prepareBucket = async (c: LoadedCase, run: CaseRun) => {
+    const { bucket, prefix } = run;
     try {
       if (ownsBuckets) await target.createBucket?.(bucket);
-      const journal: Journal = {
+      writeJournal({
         version: 1,
         target: target.identity,
         kind: target.kind,
@@ -117,13 +116,13 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
         runId,
         startedAt: new Date().toISOString(),
         pid: process.pid,
-      };
-      writeJournal(journal);
+      });
       const available = await target.surfaces(bucket);
       run.surfaces = [...available];
       await target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain');
-      for (const object of c.objects)
+      for (const object of c.objects) {
         await target.putObject(bucket, `${prefix}${object.key}`, object.body ?? '', object.contentType);
+      }
       // Every case's first apply happens here, all at once, so that the waits overlap.
       const first = c.steps[0];
       if (first?.kind === 'apply' && !first.rejected) {
@@ -140,6 +139,31 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
       if (error instanceof TargetError) throw error;
       run.error = { kind: error instanceof NotInEffect ? 'not-in-effect' : 'setup', message: (error as Error).message };
     }
+  };
+  await eachLimited(cases, 64, async (c) => {
+    const prefix = `r2-cors-run-${runId}/${c.id}/`;
+    const sequence = !isSimple(c);
+    const bucket = ownsBuckets ? bucketName(c.id, runId) : pool[cases.indexOf(c)];
+    const run: CaseRun = { id: c.id, bucket, prefix, sequence, surfaces: [] };
+    state.cases[c.id] = run;
+    // A sequence changes its bucket as it goes, so each browser needs a bucket of its own (where the harness
+    // owns buckets; on a live pool, sequences are checked raw only).
+    const others: Promise<void>[] = [];
+    if (sequence && ownsBuckets && options.browsers?.length) {
+      run.perBrowser = {};
+      for (const browser of options.browsers) {
+        const own: CaseRun = {
+          id: c.id,
+          bucket: bucketName(`${c.id}-${browser}`, runId),
+          prefix,
+          sequence,
+          surfaces: [],
+        };
+        run.perBrowser[browser] = own;
+        others.push(prepareBucket(c, own));
+      }
+    }
+    await Promise.all([prepareBucket(c, run), ...others]);
     done += 1;
     const note = run.error
       ? `: ${run.error.message}`

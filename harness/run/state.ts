@@ -22,6 +22,8 @@ export interface CaseRun {
   /** The sentinel in force after that apply (harness/run/apply.ts). */
   sentinel?: Sentinel;
   error?: { kind: 'not-in-effect' | 'setup'; message: string };
+  /** Sequence cases: a bucket of its own for each browser project, by project name. */
+  perBrowser?: Record<string, CaseRun>;
 }
 
 export interface RunState {
