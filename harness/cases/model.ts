@@ -32,6 +32,8 @@ export interface BrowserExpectation {
   unreadable?: string[];
   preflight?: 'sent' | 'cached' | 'none';
   reason?: string;
+  /** The response body as JavaScript reads it (text). */
+  body?: string;
   assumed?: string;
 }
 

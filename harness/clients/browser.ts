@@ -14,6 +14,8 @@ export interface PageRequest {
   credentials: 'omit' | 'same-origin' | 'include';
   /** fetch()'s cache mode. Chromium bypasses its preflight cache for no-store and no-cache. */
   cache: 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache';
+  /** Return the body as text (it is read either way). */
+  wantBody?: boolean;
 }
 
 export interface BrowserObservation {
@@ -21,6 +23,8 @@ export interface BrowserObservation {
   status?: number;
   /** Response header names JavaScript could read (lower case). */
   readable: string[];
+  /** The body as text, when the request asked for it. */
+  body?: string;
   /** The TypeError text of a blocked fetch. */
   error?: string;
   /** Chromium only: `corsErrorStatus.corsError` of the failed request. */
@@ -79,8 +83,13 @@ export class CasePage {
           mode: 'cors',
         };
         const response = await fetch(r.url, init as RequestInit);
-        await response.arrayBuffer();
-        return { ok: true as const, status: response.status, readable: [...response.headers.keys()] };
+        const text = await response.text();
+        return {
+          ok: true as const,
+          status: response.status,
+          readable: [...response.headers.keys()],
+          body: r.wantBody ? text : undefined,
+        };
       } catch (error) {
         return { ok: false as const, error: String(error) };
       }
@@ -90,6 +99,7 @@ export class CasePage {
         outcome: 'allowed',
         status: result.status,
         readable: result.readable,
+        body: result.body,
         preflightSeenByDevtools: this.seen(),
       };
     }

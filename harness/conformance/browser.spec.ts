@@ -63,6 +63,7 @@ async function observe(
     credentials: request.credentials ?? 'same-origin',
     // no-store keeps the HTTP cache out of the checks, unless the case asks otherwise.
     cache: request.cache ?? 'no-store',
+    wantBody: request.expect?.browser?.body !== undefined,
   });
   const needed = decidePreflight(request.method, request.headers ?? {}).needed;
   let preflightSent = result.preflightSeenByDevtools;
@@ -134,6 +135,14 @@ function compare(
       note(`firefox preflight cache: expected ${expected.preflight}, observed ${observed.preflight}`);
     } else
       out.push({ path: [...at, 'preflight'], expected: expected.preflight, received: observed.preflight, assumed });
+  }
+  if (expected.body !== undefined && observed.body !== expected.body) {
+    out.push({
+      path: [...at, 'body'],
+      expected: JSON.stringify(expected.body),
+      received: JSON.stringify(observed.body ?? null),
+      assumed,
+    });
   }
   if (expected.reason !== undefined) {
     if (browserName !== 'chromium')
