@@ -13,9 +13,16 @@ import type { Bucket, Store } from './store.ts';
  *   ignore-allowed-headers  every rule allows every header
  *   star-for-named-origin   Access-Control-Allow-Origin is `*` even for a named origin
  *   never-propagate         a policy change never reaches requests
+ *   allow-headers-star      a preflight answers Access-Control-Allow-Headers: * instead of the names asked for
+ *                           (what R2 might do; it shows how browsers treat Authorization under '*')
  */
-export type Fault = 'ignore-allowed-headers' | 'star-for-named-origin' | 'never-propagate';
-export const FAULTS: readonly Fault[] = ['ignore-allowed-headers', 'star-for-named-origin', 'never-propagate'];
+export type Fault = 'ignore-allowed-headers' | 'star-for-named-origin' | 'never-propagate' | 'allow-headers-star';
+export const FAULTS: readonly Fault[] = [
+  'ignore-allowed-headers',
+  'star-for-named-origin',
+  'never-propagate',
+  'allow-headers-star',
+];
 
 export interface CorsSettings {
   store: Store;
@@ -30,6 +37,9 @@ function policyFor(settings: CorsSettings, bucket: Bucket): CorsPolicy | null {
 }
 
 function faulty(settings: CorsSettings, headers: HeaderList): HeaderList {
+  if (settings.fault === 'allow-headers-star') {
+    return headers.map(([name, value]) => [name, name === 'Access-Control-Allow-Headers' ? '*' : value]);
+  }
   if (settings.fault !== 'star-for-named-origin') return headers;
   return headers
     .filter(([name]) => name !== 'Access-Control-Allow-Credentials')

@@ -50,3 +50,45 @@ test('a refused header: the preflight reaches the emulator, the PUT never does',
   if (chromium)
     assert.equal(JSON.parse(chromium.attachments['browser observation']).reason, 'PreflightMissingAllowOriginHeader');
 });
+
+test('a browser that departs from the standard is named, unless listed; a listed one that conforms again fails', {
+  skip: browsers.length === 0 && 'no browser installed',
+}, async () => {
+  const cases = 'test/fixtures/selftest/deviation';
+  const title = (b: string) => `[${b}] authorization-under-star › with-authorization`;
+  // The emulator answers Allow-Headers: * — the standard then forbids Authorization; browsers allow it.
+  const unlisted = await runSuite(suiteEnv({ CORS_CASES: cases, R2_EMULATOR_FAULT: 'allow-headers-star' }), browsers);
+  for (const browser of browsers) {
+    assert.equal(unlisted.tests.get(title(browser))?.status, 'failed', browser);
+    assert.match(
+      unlisted.tests.get(title(browser))?.error ?? '',
+      new RegExp(
+        `^Error: ${browser} deviates from the Fetch standard: from the responses the target sent, the standard predicts ` +
+          `blocked \\(HeaderDisallowedByPreflightResponse: header authorization is not in Access-Control-Allow-Headers '\\*'\\); ` +
+          `${browser} allowed \\(200\\)\\.`,
+      ),
+      browser,
+    );
+  }
+  const listed = await runSuite(
+    suiteEnv({
+      CORS_CASES: cases,
+      R2_EMULATOR_FAULT: 'allow-headers-star',
+      CORS_DEVIATIONS: 'test/fixtures/selftest/deviations-listed.yaml',
+    }),
+    browsers,
+  );
+  for (const browser of browsers) assert.equal(listed.tests.get(title(browser))?.status, 'passed', browser);
+  // Without the fault the emulator echoes `authorization`, the browsers agree with the standard, and the list is stale.
+  const stale = await runSuite(
+    suiteEnv({ CORS_CASES: cases, CORS_DEVIATIONS: 'test/fixtures/selftest/deviations-listed.yaml' }),
+    browsers,
+  );
+  for (const browser of browsers) {
+    assert.match(
+      stale.tests.get(title(browser))?.error ?? '',
+      /is listed as a \w+ deviation .* but \w+ now does what the standard predicts/,
+      browser,
+    );
+  }
+});
