@@ -40,8 +40,7 @@ function deadlineMs(kind: string, propagationMaxMs: number): number {
  * server; R2's host names go to the emulator's listeners, or straight to R2 on a live run. Nothing else passes.
  */
 async function startPageServers(cases: LoadedCase[], target: Target, state: RunState) {
-  const origins = startOriginServer(await loadOrCreateCa());
-  const server = await origins;
+  const server = await startOriginServer(await loadOrCreateCa());
   const https: ProxyRoute[] = [];
   const http: ProxyRoute[] = [];
   for (const c of cases) {

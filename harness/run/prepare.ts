@@ -183,5 +183,3 @@ export async function restoreRun(target: Target, runId: string, progress?: (line
     progress?.(await restore(target, j));
   });
 }
-
-export { restore };
