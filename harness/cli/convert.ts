@@ -26,10 +26,6 @@ Exit status: 0 converted, 1 the policy is invalid (or would lose its ids), 2 usa
       to: { type: 'string' },
       'drop-ids': { type: 'boolean' },
     });
-    if (values.help) {
-      console.log(convert.help);
-      return EXIT.ok;
-    }
     if (positionals.length !== 1) throw new UsageError('convert: give exactly one policy file (or -)');
     const to = values.to as PolicyFormat | undefined;
     if (!to || !POLICY_FORMATS.includes(to))

@@ -28,18 +28,18 @@ Example:
   set -a; . ./r2.env; set +a
   npx wrangler r2 bucket cors set my-bucket --file cors.json`,
   async run(args) {
-    const { values, positionals } = parseOptions('emulator', args, {
-      port: { type: 'string' },
-      'propagation-delay': { type: 'string' },
-      'data-dir': { type: 'string' },
-      'env-file': { type: 'string' },
-      'ca-dir': { type: 'string' },
-    });
-    if (values.help) {
-      console.log(emulator.help);
-      return EXIT.ok;
-    }
-    if (positionals.length > 0) throw new UsageError(`emulator: unexpected argument '${positionals[0]}'`);
+    const { values } = parseOptions(
+      'emulator',
+      args,
+      {
+        port: { type: 'string' },
+        'propagation-delay': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'env-file': { type: 'string' },
+        'ca-dir': { type: 'string' },
+      },
+      { positionals: false },
+    );
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65532)
       throw new UsageError('emulator: --port must be a port number (0 for any)');

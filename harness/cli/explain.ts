@@ -33,19 +33,19 @@ Exit status: 0 the browser allows the request, 1 it blocks it (or the policy is 
 Example:
   r2-cors explain --policy cors.json --origin https://example.com --method PUT --header 'Content-Type: image/png'`,
   run(args) {
-    const { values, positionals } = parseOptions('explain', args, {
-      policy: { type: 'string' },
-      origin: { type: 'string' },
-      method: { type: 'string' },
-      header: { type: 'string', multiple: true },
-      credentials: { type: 'string' },
-      json: { type: 'boolean' },
-    });
-    if (values.help) {
-      console.log(explain.help);
-      return EXIT.ok;
-    }
-    if (positionals.length > 0) throw new UsageError(`explain: unexpected argument '${positionals[0]}'`);
+    const { values } = parseOptions(
+      'explain',
+      args,
+      {
+        policy: { type: 'string' },
+        origin: { type: 'string' },
+        method: { type: 'string' },
+        header: { type: 'string', multiple: true },
+        credentials: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      { positionals: false },
+    );
     for (const required of ['policy', 'origin', 'method'] as const) {
       if (!values[required]) throw new UsageError(`explain: --${required} is required`);
     }

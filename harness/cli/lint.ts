@@ -15,11 +15,7 @@ problem of every file, one per line:
 
 Exit status: 0 no problems, 1 problems found, 2 a path does not exist.`,
   run(args) {
-    const { values, positionals } = parseOptions('lint', args, {});
-    if (values.help) {
-      console.log(lint.help);
-      return EXIT.ok;
-    }
+    const { positionals } = parseOptions('lint', args, {});
     const paths = positionals.length > 0 ? positionals : ['cases'];
     const result = loadCases(paths);
     if (result.missing.length > 0) throw new UsageError(`lint: no such file or folder: ${result.missing.join(', ')}`);

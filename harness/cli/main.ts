@@ -4,7 +4,7 @@ import { emulator } from './emulator.ts';
 import { explain } from './explain.ts';
 import { lint } from './lint.ts';
 import { restore } from './restore.ts';
-import { type Command, EXIT, UsageError } from './usage.ts';
+import { type Command, EXIT, UsageError, wantsHelp } from './usage.ts';
 
 const COMMANDS: Command[] = [lint, convert, explain, emulator, restore];
 
@@ -26,6 +26,10 @@ export async function main(args: string[]): Promise<number> {
   if (!command) {
     console.error(`r2-cors: unknown command '${name}'\n\n${HELP}`);
     return EXIT.usage;
+  }
+  if (wantsHelp(rest)) {
+    console.log(command.help);
+    return EXIT.ok;
   }
   try {
     return await command.run(rest);

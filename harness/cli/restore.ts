@@ -20,15 +20,15 @@ run's prefix, and removes the journal. Journals of other targets are listed and 
 
 Exit status: 0 nothing left to restore, 1 a bucket could not be restored, 2 usage or configuration error.`,
   async run(args) {
-    const { values, positionals } = parseOptions('restore', args, {
-      list: { type: 'boolean' },
-      run: { type: 'string' },
-    });
-    if (values.help) {
-      console.log(restore.help);
-      return EXIT.ok;
-    }
-    if (positionals.length > 0) throw new UsageError(`restore: unexpected argument '${positionals[0]}'`);
+    const { values } = parseOptions(
+      'restore',
+      args,
+      {
+        list: { type: 'boolean' },
+        run: { type: 'string' },
+      },
+      { positionals: false },
+    );
     const journals = pendingJournals().filter((j) => values.run === undefined || j.runId === values.run);
     if (journals.length === 0) {
       console.log('No pending journal: nothing to restore.');

@@ -14,16 +14,30 @@ export interface Command {
   run(args: string[]): Promise<number> | number;
 }
 
-/** node:util parseArgs, with its errors turned into usage errors that name the command. */
-export function parseOptions<T extends ParseArgsConfig['options']>(command: string, args: string[], options: T) {
+/**
+ * node:util parseArgs, with its errors turned into usage errors that name the command. `positionals: false`
+ * refuses any argument that is not an option. (`--help` never gets here: main.ts answers it for every command.)
+ */
+export function parseOptions<T extends ParseArgsConfig['options']>(
+  command: string,
+  args: string[],
+  options: T,
+  { positionals = true }: { positionals?: boolean } = {},
+) {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
   try {
-    return parseArgs({
-      args,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${command}: ${(error as Error).message.split('\n')[0]}`);
   }
+  if (!positionals && parsed.positionals.length > 0) {
+    throw new UsageError(`${command}: unexpected argument '${parsed.positionals[0]}'`);
+  }
+  return parsed;
+}
+
+/** Whether the arguments ask for a command's help. */
+export function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }

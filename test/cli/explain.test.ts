@@ -121,4 +121,7 @@ test('every command answers --help with exit 0, an unknown command with exit 2',
   }
   assert.equal(r2cors(['--help']).status, 0);
   assert.equal(r2cors(['frobnicate']).status, 2);
+  const extra = r2cors(['restore', 'extra']);
+  assert.equal(extra.status, 2);
+  assert.match(extra.stderr, /restore: unexpected argument 'extra'/);
 });
