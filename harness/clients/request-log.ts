@@ -4,18 +4,7 @@
  * a blocked request's actual request was ever sent.
  */
 import { type Dispatcher, request } from 'undici';
-
-export interface LoggedRequest {
-  seq: number;
-  method: string;
-  host: string;
-  path: string;
-  origin?: string;
-  accessControlRequestMethod?: string;
-  accessControlRequestHeaders?: string;
-  status: number;
-  userAgent?: string;
-}
+import type { LogPage } from '../wire/request-log.ts';
 
 export class RequestLogClient {
   constructor(
@@ -31,13 +20,13 @@ export class RequestLogClient {
     return new RequestLogClient(env.R2_EMULATOR_LOG_URL, env.CLOUDFLARE_API_TOKEN, dispatcher);
   }
 
-  async since(seq: number): Promise<{ entries: LoggedRequest[]; next: number }> {
+  async since(seq: number): Promise<LogPage> {
     const response = await request(`${this.url}?since=${seq}`, {
       headers: { authorization: `Bearer ${this.token}` },
       dispatcher: this.dispatcher,
     });
     if (response.statusCode !== 200) throw new Error(`the emulator's request log answered ${response.statusCode}`);
-    return (await response.body.json()) as { entries: LoggedRequest[]; next: number };
+    return (await response.body.json()) as LogPage;
   }
 
   /** The seq to read from after now. */
