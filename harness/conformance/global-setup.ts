@@ -9,19 +9,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectBrowsers } from '../browsers/detect.ts';
-import { startOriginServer } from '../browsers/origin-server.ts';
-import { type ProxyRoute, startProxy } from '../browsers/proxy.ts';
+import { startPageServers } from '../browsers/page-servers.ts';
 import { loadCases } from '../cases/load.ts';
-import type { LoadedCase } from '../cases/model.ts';
 import { formatProblem } from '../cases/problems.ts';
 import { parseDelay } from '../cli/emulator.ts';
 import { FAULTS, type Fault } from '../emulator/cors.ts';
 import { envFileText, type RunningEmulator, startEmulator } from '../emulator/index.ts';
 import { checkJournals, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
-import { type RunState, stateDir, writeRunState } from '../run/state.ts';
-import { EMULATOR_DOMAIN_SUFFIX, targetFromEnv, targetKind } from '../targets/from-env.ts';
-import { type Target, TargetError } from '../targets/target.ts';
-import { loadOrCreateCa } from '../tls/local-ca.ts';
+import { stateDir, writeRunState } from '../run/state.ts';
+import { targetFromEnv, targetKind } from '../targets/from-env.ts';
+import { TargetError } from '../targets/target.ts';
 
 const log = (line: string) => console.log(`[r2-cors] ${line}`);
 
@@ -33,52 +30,6 @@ function deadlineMs(kind: string, propagationMaxMs: number): number {
   if (process.env.CORS_PROPAGATION_DEADLINE) return Number(process.env.CORS_PROPAGATION_DEADLINE) * 1000;
   // R2: up to 30 s [doc], plus margin; the emulator: its own delay plus margin.
   return kind === 'emulator' ? propagationMaxMs + 10_000 : 45_000;
-}
-
-/**
- * The origin server and the proxy the browsers go through: every origin the cases name goes to the origin
- * server; R2's host names go to the emulator's listeners, or straight to R2 on a live run. Nothing else passes.
- */
-async function startPageServers(cases: LoadedCase[], target: Target, state: RunState) {
-  const server = await startOriginServer(await loadOrCreateCa());
-  const https: ProxyRoute[] = [];
-  const http: ProxyRoute[] = [];
-  for (const c of cases) {
-    for (const step of c.steps) {
-      if (step.kind !== 'request' || !step.request.from || step.request.from === 'null') continue;
-      const url = new URL(step.request.from);
-      const secure = url.protocol === 'https:';
-      const port = Number(url.port || (secure ? 443 : 80));
-      (secure ? https : http).push({ host: url.hostname, port, to: secure ? server.https : server.http });
-    }
-  }
-  const address = (value: string | undefined) => {
-    const [host, port] = (value ?? '').replace('https://', '').split(':');
-    return { host, port: Number(port) };
-  };
-  if (target.kind === 'emulator') {
-    const account = process.env.R2_ACCOUNT_ID;
-    https.push(
-      { host: `${account}.r2.cloudflarestorage.com`, to: address(process.env.R2_S3_ENDPOINT) },
-      { host: `*.${account}.r2.cloudflarestorage.com`, to: address(process.env.R2_S3_ENDPOINT) },
-      { host: '*.r2.dev', to: address(process.env.R2_EMULATOR_PUBLIC_ADDRESS) },
-      { host: `*.${EMULATOR_DOMAIN_SUFFIX}`, to: address(process.env.R2_EMULATOR_CUSTOM_ADDRESS) },
-    );
-  } else {
-    https.push({ host: '*.r2.cloudflarestorage.com', to: 'direct' }, { host: '*.r2.dev', to: 'direct' });
-    for (const run of Object.values(state.cases)) {
-      if (!run.surfaces.includes('custom')) continue;
-      https.push({ host: new URL(await target.objectUrl('custom', run.bucket, 'x')).hostname, to: 'direct' });
-    }
-  }
-  const proxy = await startProxy({ https, http });
-  return {
-    proxy,
-    close: async () => {
-      await proxy.close();
-      await server.close();
-    },
-  };
 }
 
 export default async function globalSetup() {

@@ -19,12 +19,16 @@ export function matchesHost(pattern: string, host: string): boolean {
   return pattern === host;
 }
 
+/** `127.0.0.1:8443` → host and port. */
+export function parseAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+}
+
 /** Where a host name connects to, or undefined to use it as it is. */
 export function mappedAddress(rules: AddressRule[], host: string): { host: string; port: number } | undefined {
   const rule = rules.find((r) => matchesHost(r.host, host.toLowerCase()));
-  if (!rule) return undefined;
-  const colon = rule.address.lastIndexOf(':');
-  return { host: rule.address.slice(0, colon), port: Number(rule.address.slice(colon + 1)) };
+  return rule ? parseAddress(rule.address) : undefined;
 }
 
 export function addressMapAgent(options: { rules: AddressRule[]; ca?: string }): Agent {

@@ -56,7 +56,7 @@ function pool(value: string | undefined, variable: string): string[] {
 }
 
 /** The suffix under which the emulator target attaches custom domains (its custom listener answers them). */
-export const EMULATOR_DOMAIN_SUFFIX = 'r2-cors.test';
+const EMULATOR_DOMAIN_SUFFIX = 'r2-cors.test';
 
 export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetSetup {
   const kind = targetKind(env);

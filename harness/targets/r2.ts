@@ -57,13 +57,15 @@ export class R2Target implements Target {
   readonly kind: string;
   readonly identity: string;
   readonly dispatcher: Dispatcher;
+  readonly hostMap: AddressRule[];
   readonly hasRestApi: boolean;
   private readonly domains = new Map<string, Promise<Domains>>();
 
   constructor(private readonly config: R2Config) {
     this.kind = config.kind;
     this.identity = `${config.kind} ${config.s3Endpoint}${config.accountId ? ` (account ${config.accountId})` : ''}`;
-    this.dispatcher = addressMapAgent({ rules: config.addressRules ?? [], ca: config.ca });
+    this.hostMap = config.addressRules ?? [];
+    this.dispatcher = addressMapAgent({ rules: this.hostMap, ca: config.ca });
     this.hasRestApi = Boolean(config.apiToken && config.apiBase && config.accountId);
   }
 

@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Surface } from '../cases/model.ts';
+import type { AddressRule } from '../net/address-map.ts';
 import type { CorsPolicy } from '../policy/model.ts';
 
 export interface TargetResponse {
@@ -34,6 +35,8 @@ export interface Target {
   identity: string;
   /** undici dispatcher for every request to this target (maps host names, trusts its CA). */
   dispatcher: Dispatcher;
+  /** Host names this target answers at other addresses (the emulator's listeners); empty for a live target. */
+  hostMap: AddressRule[];
   /** Which surfaces this target can serve for a bucket (public and custom need R2's REST API). */
   surfaces(bucket: string): Promise<Set<Surface>>;
 
