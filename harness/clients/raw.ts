@@ -41,14 +41,17 @@ async function send(dispatcher: Dispatcher, sent: SentRequest): Promise<Leg> {
   return { request: sent, response: { status: response.statusCode, headers: response.headers, body } };
 }
 
-export async function sendRaw(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<RawExchange> {
-  if (r.delaySeconds) await new Promise((resolve) => setTimeout(resolve, (r.delaySeconds ?? 0) * 1000));
+/** The URL a case's request goes to: presigned, or the object's URL on its surface. Shared with the browsers. */
+export async function requestUrl(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<string> {
   const key = `${prefix}${r.key}`;
+  return r.auth === 'presigned'
+    ? target.presign(r.method, bucket, key, PRESIGN_SECONDS)
+    : target.objectUrl(r.surface, bucket, key);
+}
+
+export async function sendRaw(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<RawExchange> {
   const auth = r.auth ?? 'none';
-  const url =
-    auth === 'presigned'
-      ? await target.presign(r.method, bucket, key, PRESIGN_SECONDS)
-      : await target.objectUrl(r.surface, bucket, key);
+  const url = await requestUrl(target, bucket, prefix, r);
   const pageHeaders = r.headers ?? {};
   const origin: Record<string, string> = r.from === undefined ? {} : { origin: r.from };
 

@@ -7,7 +7,6 @@
  * standard predicts from the raw responses, or be listed in harness/browsers/deviations.yaml.
  */
 
-import path from 'node:path';
 import { type Browser, type BrowserContext, type TestInfo, test } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
 import { loadCases } from '../cases/load.ts';
@@ -15,7 +14,7 @@ import type { BrowserExpectation, CaseRequest, Step } from '../cases/model.ts';
 import type { Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
 import { type BrowserObservation, CasePage } from '../clients/browser.ts';
-import { sendRaw } from '../clients/raw.ts';
+import { requestUrl, sendRaw } from '../clients/raw.ts';
 import { RequestLogClient } from '../clients/request-log.ts';
 import { predictBrowser } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
@@ -23,7 +22,7 @@ import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { casesPath } from './global-setup.ts';
-import { caseRun, failOnMismatches, failWith, runStep, workerTarget } from './worker.ts';
+import { caseRun, failOnMismatches, failWith, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
 
 /** Which browser sent a logged request: raw clients send no User-Agent at all. */
 const USER_AGENT: Record<string, (ua: string) => boolean> = {
@@ -48,11 +47,7 @@ async function observe(
   request: CaseRequest & { from: string },
 ): Promise<{ observed: Observed; url: string }> {
   const t = workerTarget();
-  const key = `${run.prefix}${request.key}`;
-  const url =
-    request.auth === 'presigned'
-      ? await t.presign(request.method, run.bucket, key, 600)
-      : await t.objectUrl(request.surface, run.bucket, key);
+  const url = await requestUrl(t, run.bucket, run.prefix, request);
   const log = RequestLogClient.fromEnv(t.dispatcher);
   const seq = log ? await log.mark() : 0;
   const result = await page.fetch(request.from, {
@@ -227,7 +222,7 @@ for (const c of cases) {
         if (run.error) failWith(run.error.message);
         for (const s of before) {
           await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {
-            location: { file: path.resolve(c.file), ...{ line: c.locate(s.path).line, column: c.locate(s.path).col } },
+            location: location(c, s.path),
           });
         }
         test.skip(
@@ -237,6 +232,7 @@ for (const c of cases) {
         const from = request.from as string;
         const expected = request.expect?.browser;
 
+        await waitAsAsked(request);
         // Without a stated outcome, the standard's prediction from the raw responses is the expectation.
         const raw = expected ? undefined : await sendRaw(workerTarget(), run.bucket, run.prefix, request);
         const credentials = request.credentials ?? 'same-origin';
@@ -244,8 +240,6 @@ for (const c of cases) {
           ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
           : undefined;
 
-        if (request.delaySeconds)
-          await new Promise((resolve) => setTimeout(resolve, (request.delaySeconds ?? 0) * 1000));
         const { observed, url } = await observe(page as CasePage, browserName, run, { ...request, from });
         await info.attach('browser observation', {
           body: JSON.stringify({ url: redactUrl(url), ...observed, prediction }, null, 2),

@@ -3,7 +3,6 @@
  * set-up prepared. Titles are built from ids: `<case-id> › <request-id>`. A failure points into the case file.
  */
 
-import path from 'node:path';
 import { type TestInfo, test } from '@playwright/test';
 import { loadCases } from '../cases/load.ts';
 import type { CaseRequest, LoadedCase, PolicyRejection, Step } from '../cases/model.ts';
@@ -15,12 +14,7 @@ import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
 import { casesPath } from './global-setup.ts';
-import { caseRun, failOnMismatches, runStep, workerTarget } from './worker.ts';
-
-function location(c: LoadedCase, at: DocPath) {
-  const { line, col } = c.locate(at);
-  return { file: path.resolve(c.file), line, column: col };
-}
+import { caseRun, failOnMismatches, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
 
 async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, at: DocPath, info: TestInfo) {
   test.skip(
@@ -36,6 +30,7 @@ async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, a
         info.annotations.push({ type: 'assumed', description: matcher.assumed });
     }
   }
+  await waitAsAsked(request);
   const exchange = await sendRaw(workerTarget(), run.bucket, run.prefix, request);
   await info.attach('exchange (redacted)', {
     body: exchangeText([

@@ -2,10 +2,12 @@
  * What every spec of the suite needs in its worker: the target (from the environment the set-up prepared),
  * the case's run state, and failures written as the user should read them.
  */
+
+import path from 'node:path';
 import { test } from '@playwright/test';
-import type { LoadedCase, Step } from '../cases/model.ts';
+import type { CaseRequest, LoadedCase, Step } from '../cases/model.ts';
 import { formatMismatch, type Mismatch } from '../check/expect.ts';
-import { formatPath } from '../policy/model.ts';
+import { type DocPath, formatPath } from '../policy/model.ts';
 import { applyAndWait, type Sentinel } from '../run/apply.ts';
 import { PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
@@ -63,4 +65,15 @@ export async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
   } else if (step.kind === 'purge') {
     await t.purge(run.bucket, step.everything ? 'everything' : step.keys.map((k) => `${run.prefix}${k}`));
   }
+}
+
+/** Where a path of the case file is, for `test.step(…, { location })`: the HTML report then points into it. */
+export function location(c: LoadedCase, at: DocPath) {
+  const { line, col } = c.locate(at);
+  return { file: path.resolve(c.file), line, column: col };
+}
+
+/** A request's `delaySeconds` (to let a preflight cache entry expire, say), waited once before it is sent. */
+export async function waitAsAsked(request: CaseRequest) {
+  if (request.delaySeconds) await new Promise((resolve) => setTimeout(resolve, (request.delaySeconds ?? 0) * 1000));
 }
