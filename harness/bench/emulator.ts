@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { AwsV4Signer } from 'aws4fetch';
-import { Agent, request } from 'undici';
 import { parseEnvFile } from '../emulator/index.ts';
+import { targetFromEnv } from '../targets/from-env.ts';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 10;
@@ -34,46 +33,24 @@ async function startEmulator(): Promise<{ child: ChildProcess; env: Record<strin
   return { child, env };
 }
 
+/** A bucket with a policy, an r2.dev URL and a 1 KiB object, made through the harness's own R2 adapter. */
 async function setUp(env: Record<string, string>): Promise<string> {
-  const dispatcher = new Agent({ connect: { ca: readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8') } });
-  const api = `${env.CLOUDFLARE_API_BASE_URL}/accounts/${env.R2_ACCOUNT_ID}/r2/buckets`;
-  const call = async (method: string, url: string, body?: unknown) => {
-    const r = await request(url, {
-      method: method as 'PUT',
-      headers: { authorization: `Bearer ${env.CLOUDFLARE_API_TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher,
-    });
-    return r.body.json() as Promise<{ result: { domain: string } }>;
-  };
-  await call('POST', api, { name: 'bench' });
-  await call('PUT', `${api}/bench/cors`, {
+  const { target } = targetFromEnv({ ...process.env, ...env, CORS_TARGET: 'emulator' });
+  await target.createBucket?.('bench');
+  await target.putPolicy('bench', {
     rules: [
       {
-        allowed: { origins: ['https://app.example'], methods: ['GET', 'PUT'], headers: ['content-type'] },
+        allowedOrigins: ['https://app.example'],
+        allowedMethods: ['GET', 'PUT'],
+        allowedHeaders: ['content-type'],
         maxAgeSeconds: 600,
       },
     ],
   });
-  const managed = await call('PUT', `${api}/bench/domains/managed`, { enabled: true });
-  const signed = await new AwsV4Signer({
-    url: `${env.R2_S3_ENDPOINT}/bench/object.txt`,
-    method: 'PUT',
-    body: 'x'.repeat(1024),
-    accessKeyId: env.R2_ACCESS_KEY_ID,
-    secretAccessKey: env.R2_SECRET_ACCESS_KEY,
-    service: 's3',
-    region: 'auto',
-  }).sign();
-  const put = await request(signed.url, {
-    method: 'PUT',
-    headers: Object.fromEntries(signed.headers),
-    body: 'x'.repeat(1024),
-    dispatcher,
-  });
-  await put.body.text();
-  await dispatcher.close();
-  return managed.result.domain;
+  await target.putObject('bench', 'object.txt', 'x'.repeat(1024), 'text/plain');
+  const publicHost = new URL(await target.objectUrl('public', 'bench', 'object.txt')).hostname;
+  await target.close();
+  return publicHost;
 }
 
 async function measure(title: string, options: autocannon.Options) {

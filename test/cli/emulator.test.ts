@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { AwsV4Signer } from 'aws4fetch';
 import { Agent, request } from 'undici';
 import { parseDelay } from '../../harness/cli/emulator.ts';
 import { parseEnvFile } from '../../harness/emulator/index.ts';
+import { targetFromEnv } from '../../harness/targets/from-env.ts';
 import { ROOT, r2cors } from './run-cli.ts';
 
 const BIN = fileURLToPath(new URL('../../harness/cli/r2-cors.mjs', import.meta.url));
@@ -74,26 +74,9 @@ test('emulator --env-file: the file points tools at it; a policy set through eit
   assert.match(output(), new RegExp(`account id +${env.R2_ACCOUNT_ID}`));
   assert.match(output(), /CA certificate +\S+ca\.pem/);
 
+  // Another tool configured from the file alone: the harness's own R2 adapter, as for a live account.
+  const { target } = targetFromEnv({ ...env, CORS_TARGET: 'r2', R2_BUCKETS: 'via-s3' });
   const dispatcher = new Agent({ connect: { ca: readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8') } });
-  const s3 = async (method: string, pathAndQuery: string, body?: string) => {
-    const signed = await new AwsV4Signer({
-      url: `${env.R2_S3_ENDPOINT}${pathAndQuery}`,
-      method,
-      body,
-      accessKeyId: env.R2_ACCESS_KEY_ID,
-      secretAccessKey: env.R2_SECRET_ACCESS_KEY,
-      service: 's3',
-      region: 'auto',
-    }).sign();
-    const r = await request(signed.url, {
-      method: method as 'PUT',
-      headers: Object.fromEntries(signed.headers),
-      body,
-      dispatcher,
-    });
-    await r.body.text();
-    return r.statusCode;
-  };
   const preflight = async (bucket: string, origin: string) => {
     const r = await request(`${env.R2_S3_ENDPOINT}/${bucket}/k`, {
       method: 'OPTIONS',
@@ -103,31 +86,20 @@ test('emulator --env-file: the file points tools at it; a policy set through eit
     await r.body.text();
     return r.statusCode;
   };
+  const allowing = (origin: string) => ({ rules: [{ allowedOrigins: [origin], allowedMethods: ['PUT'] }] });
 
-  assert.equal(await s3('PUT', '/via-s3'), 200);
-  assert.equal(
-    await s3(
-      'PUT',
-      '/via-s3?cors',
-      '<CORSConfiguration><CORSRule><AllowedOrigin>https://s3.example</AllowedOrigin><AllowedMethod>PUT</AllowedMethod></CORSRule></CORSConfiguration>',
-    ),
-    200,
-  );
+  await target.createBucket?.('via-s3');
+  await target.putPolicy('via-s3', allowing('https://s3.example'), 's3');
   assert.equal(await preflight('via-s3', 'https://s3.example'), 200);
   assert.equal(await preflight('via-s3', 'https://other.example'), 403);
 
-  assert.equal(await s3('PUT', '/via-rest'), 200);
-  const rest = await request(`${env.CLOUDFLARE_API_BASE_URL}/accounts/${env.R2_ACCOUNT_ID}/r2/buckets/via-rest/cors`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${env.CLOUDFLARE_API_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ rules: [{ allowed: { origins: ['https://rest.example'], methods: ['PUT'] } }] }),
-    dispatcher,
-  });
-  assert.equal(rest.statusCode, 200);
-  await rest.body.text();
+  await target.createBucket?.('via-rest');
+  await target.putPolicy('via-rest', allowing('https://rest.example'), 'rest');
   assert.equal(await preflight('via-rest', 'https://rest.example'), 200);
+  assert.equal(await preflight('via-rest', 'https://s3.example'), 403);
 
   await dispatcher.close();
+  await target.close();
   assert.equal(await stop(child), 0);
   assert.match(output(), /R2 emulator stopped\./);
 });
@@ -137,31 +109,19 @@ test('emulator --data-dir: buckets, policies and credentials survive a restart',
   const envFile = path.join(dir, 'r2.env');
   const first = await startCli(['--data-dir', dir, '--env-file', envFile]);
   const env = readEnv(envFile);
-  const dispatcher = new Agent({ connect: { ca: readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8') } });
-  const api = `${env.CLOUDFLARE_API_BASE_URL}/accounts/${env.R2_ACCOUNT_ID}/r2/buckets`;
-  const call = async (method: string, url: string, body?: unknown) => {
-    const r = await request(url, {
-      method: method as 'GET',
-      headers: { authorization: `Bearer ${env.CLOUDFLARE_API_TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher,
-    });
-    return { status: r.statusCode, json: (await r.body.json()) as { result: unknown } };
-  };
-  assert.equal((await call('POST', api, { name: 'kept' })).status, 200);
-  const rules = [{ allowed: { origins: ['https://kept.example'], methods: ['GET'] } }];
-  assert.equal((await call('PUT', `${api}/kept/cors`, { rules })).status, 200);
+  const rules = { rules: [{ allowedOrigins: ['https://kept.example'], allowedMethods: ['GET'] }] };
+  const original = targetFromEnv({ ...env, CORS_TARGET: 'r2', R2_BUCKETS: 'kept' }).target;
+  await original.createBucket?.('kept');
+  await original.putPolicy('kept', rules, 'rest');
+  await original.close();
   assert.equal(await stop(first.child), 0);
 
   await startCli(['--data-dir', dir, '--env-file', envFile]);
-  assert.equal(readEnv(envFile).R2_ACCESS_KEY_ID, env.R2_ACCESS_KEY_ID);
   const again = readEnv(envFile);
-  const got = await call(
-    'GET',
-    `${again.CLOUDFLARE_API_BASE_URL}/accounts/${again.R2_ACCOUNT_ID}/r2/buckets/kept/cors`,
-  );
-  assert.deepEqual(got.json.result, { rules });
-  await dispatcher.close();
+  assert.equal(again.R2_ACCESS_KEY_ID, env.R2_ACCESS_KEY_ID);
+  const restarted = targetFromEnv({ ...again, CORS_TARGET: 'r2', R2_BUCKETS: 'kept' }).target;
+  assert.deepEqual(await restarted.getPolicy('kept'), rules);
+  await restarted.close();
 });
 
 test('emulator usage errors exit 2', () => {
