@@ -60,9 +60,10 @@ export function s3Handler(settings: S3Settings) {
           const query = new Map(queryPairs);
           reply = operate(settings, { req, method, headers, query, bucketName, key, body }, bucket);
         }
+        // The bucket as it is after the operation (created, or deleted, by it).
         reply = withCors(
           settings,
-          bucket ?? (bucketName ? settings.store.buckets.get(bucketName) : undefined),
+          bucketName ? settings.store.buckets.get(bucketName) : undefined,
           headers.origin,
           method,
           reply,
@@ -125,6 +126,19 @@ function preflight(
   return preflightReply(settings, bucket, headers, 'xml');
 }
 
+/** Query parameters of ListObjects(V2); the SDK adds x-id to some calls. */
+const LIST_PARAMS = new Set([
+  'list-type',
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'fetch-owner',
+  'x-id',
+]);
+
 const noSuchBucket = () => s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
 const notImplemented = () =>
   s3Error(501, 'NotImplemented', 'A header or query you provided implies functionality that is not implemented.');
@@ -153,17 +167,9 @@ function operate(settings: S3Settings, r: S3Request, bucket: Bucket | undefined)
     }
     if (method === 'HEAD') return { status: 200, headers: [] };
     if (method === 'POST' && query.has('delete')) return deleteObjects(settings, bucket, r.body);
-    if (
-      method === 'GET' &&
-      query.size > 0 &&
-      !query.has('list-type') &&
-      !['prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type'].some((p) =>
-        query.has(p),
-      )
-    ) {
-      return notImplemented();
-    }
-    if (method === 'GET') return listObjects(bucket, query);
+    // A GET with any other subresource (?acl, ?policy, ?versioning…) is an operation the emulator lacks.
+    if (method === 'GET')
+      return [...query.keys()].every((k) => LIST_PARAMS.has(k)) ? listObjects(bucket, query) : notImplemented();
     return notImplemented();
   }
   if (!bucket) return noSuchBucket();
