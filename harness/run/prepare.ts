@@ -142,21 +142,19 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
   };
   await eachLimited(cases, 64, async (c) => {
     const prefix = `r2-cors-run-${runId}/${c.id}/`;
-    const sequence = !isSimple(c);
     const bucket = ownsBuckets ? bucketName(c.id, runId) : pool[cases.indexOf(c)];
-    const run: CaseRun = { id: c.id, bucket, prefix, sequence, surfaces: [] };
+    const run: CaseRun = { id: c.id, bucket, prefix, surfaces: [] };
     state.cases[c.id] = run;
     // A sequence changes its bucket as it goes, so each browser needs a bucket of its own (where the harness
     // owns buckets; on a live pool, sequences are checked raw only).
     const others: Promise<void>[] = [];
-    if (sequence && ownsBuckets && options.browsers?.length) {
+    if (!isSimple(c) && ownsBuckets && options.browsers?.length) {
       run.perBrowser = {};
       for (const browser of options.browsers) {
         const own: CaseRun = {
           id: c.id,
           bucket: bucketName(`${c.id}-${browser}`, runId),
           prefix,
-          sequence,
           surfaces: [],
         };
         run.perBrowser[browser] = own;

@@ -13,8 +13,6 @@ export interface CaseRun {
   bucket: string;
   /** Every key of the case is written under this prefix. */
   prefix: string;
-  /** A steps case applies its own policies, in its test; a simple case's is applied by the set-up. */
-  sequence: boolean;
   /** Surfaces the target serves for this bucket. */
   surfaces: Surface[];
   /** Set-up result of the case's first step, when it is a plain apply (every simple case, many sequences). */

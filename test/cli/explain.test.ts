@@ -5,20 +5,16 @@ import { r2cors } from './run-cli.ts';
 const FONT = 'cases/policies/font-localhost.json';
 const PRESIGNED = 'cases/policies/presigned-upload.json';
 
+/** A GET against the docs' font example, from an origin, with any extra options. */
+const explainFontGet = (origin: string, ...options: string[]) =>
+  r2cors(['explain', '--policy', FONT, '--origin', origin, '--method', 'GET', ...options]);
+
 /** A PUT from the docs' example origin against the docs' presigned-upload policy, with one header. */
 const explainPut = (header: string) =>
   r2cors(['explain', '--policy', PRESIGNED, '--origin', 'https://example.com', '--method', 'PUT', '--header', header]);
 
 test("explain: the docs' font example, from the allowed origin", () => {
-  const { status, stdout } = r2cors([
-    'explain',
-    '--policy',
-    FONT,
-    '--origin',
-    'http://localhost:3000',
-    '--method',
-    'GET',
-  ]);
+  const { status, stdout } = explainFontGet('http://localhost:3000');
   assert.equal(status, 0);
   assert.match(stdout, /The browser sends no preflight/);
   assert.match(stdout, /^Rule 1: matches$/m);
@@ -27,15 +23,7 @@ test("explain: the docs' font example, from the allowed origin", () => {
 });
 
 test('explain: from another port, rule by rule why not, and the browser blocks it', () => {
-  const { status, stdout } = r2cors([
-    'explain',
-    '--policy',
-    FONT,
-    '--origin',
-    'http://localhost:3001',
-    '--method',
-    'GET',
-  ]);
+  const { status, stdout } = explainFontGet('http://localhost:3001');
   assert.equal(status, 1);
   assert.match(
     stdout,
@@ -84,16 +72,7 @@ test('explain: a credentialed request against a * rule is blocked by the browser
 });
 
 test('explain: --json gives the evaluation for scripts', () => {
-  const { status, stdout } = r2cors([
-    'explain',
-    '--policy',
-    FONT,
-    '--origin',
-    'http://localhost:3000',
-    '--method',
-    'GET',
-    '--json',
-  ]);
+  const { status, stdout } = explainFontGet('http://localhost:3000', '--json');
   assert.equal(status, 0);
   const json = JSON.parse(stdout);
   assert.equal(json.preflightSent, false);
@@ -106,10 +85,7 @@ test('explain: usage errors exit 2', () => {
     r2cors(['explain', '--policy', FONT, '--origin', 'http://localhost:3000']).stderr,
     /--method is required/,
   );
-  assert.match(
-    r2cors(['explain', '--policy', FONT, '--origin', 'localhost:3000', '--method', 'GET']).stderr,
-    /--origin: origin 'localhost:3000' is not scheme/,
-  );
+  assert.match(explainFontGet('localhost:3000').stderr, /--origin: origin 'localhost:3000' is not scheme/);
   assert.equal(r2cors(['explain', '--policy', 'missing.json', '--origin', 'http://a.b', '--method', 'GET']).status, 2);
 });
 

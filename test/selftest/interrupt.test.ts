@@ -55,13 +55,16 @@ async function cliEmulator(delay: string): Promise<Record<string, string>> {
   return parseEnvFile(readFileSync(envFile, 'utf8'));
 }
 
+/** The environment of a live run (CORS_TARGET=r2) against an emulator started with `cliEmulator`. */
+function liveEnvOf(emulatorEnv: Record<string, string>, settings: Record<string, string>): NodeJS.ProcessEnv {
+  return suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', ...settings });
+}
+
 test('SIGKILL mid-run, then `r2-cors restore`: original policy back, no harness objects left', async () => {
   // An emulator where a policy change takes a minute to propagate: the run is sure to be waiting when killed.
   const emulatorEnv = await cliEmulator('60s');
   // The user's bucket, with a policy and an object of its own.
-  const liveEnv = suiteEnv({
-    ...emulatorEnv,
-    CORS_TARGET: 'r2',
+  const liveEnv = liveEnvOf(emulatorEnv, {
     R2_BUCKETS: 'users-bucket',
     CORS_CASES: 'test/fixtures/selftest/interrupt',
   });
@@ -118,9 +121,7 @@ test('SIGKILL mid-run, then `r2-cors restore`: original policy back, no harness 
 
 test('Ctrl-C during the set-up of a live run: the buckets are put back by themselves', async () => {
   const emulatorEnv = await cliEmulator('60s');
-  const liveEnv = suiteEnv({
-    ...emulatorEnv,
-    CORS_TARGET: 'r2',
+  const liveEnv = liveEnvOf(emulatorEnv, {
     R2_BUCKETS: 'first-bucket,second-bucket',
     CORS_CASES: 'test/fixtures/selftest/cases',
   });
@@ -152,11 +153,11 @@ test('Ctrl-C during the set-up of a live run: the buckets are put back by themse
 test('a live run with a bucket that does not exist, or a wrong key, stops before any test and says so', async () => {
   const emulatorEnv = await cliEmulator('0');
   const cases = 'test/fixtures/selftest/cases';
-  const { target } = targetFromEnv(suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', R2_BUCKETS: 'x' }));
+  const { target } = targetFromEnv(liveEnvOf(emulatorEnv, { R2_BUCKETS: 'x' }));
   await target.createBucket?.('real-bucket');
   await target.close();
   const missing = await runSuite(
-    suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', R2_BUCKETS: 'real-bucket,no-such-bucket', CORS_CASES: cases }),
+    liveEnvOf(emulatorEnv, { R2_BUCKETS: 'real-bucket,no-such-bucket', CORS_CASES: cases }),
   );
   assert.equal(missing.code, 1);
   assert.match(
@@ -165,22 +166,14 @@ test('a live run with a bucket that does not exist, or a wrong key, stops before
   );
   assert.equal(missing.tests.size, 0);
   const wrongKey = await runSuite(
-    suiteEnv({
-      ...emulatorEnv,
-      CORS_TARGET: 'r2',
-      R2_BUCKETS: 'real-bucket',
-      R2_SECRET_ACCESS_KEY: 'wrong',
-      CORS_CASES: cases,
-    }),
+    liveEnvOf(emulatorEnv, { R2_BUCKETS: 'real-bucket', R2_SECRET_ACCESS_KEY: 'wrong', CORS_CASES: cases }),
   );
   assert.equal(wrongKey.code, 1);
   assert.match(
     wrongKey.output,
     /the target cannot be used: listing buckets: the signature was refused; check R2_SECRET_ACCESS_KEY/,
   );
-  const fewBuckets = await runSuite(
-    suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', R2_BUCKETS: 'real-bucket', CORS_CASES: cases }),
-  );
+  const fewBuckets = await runSuite(liveEnvOf(emulatorEnv, { R2_BUCKETS: 'real-bucket', CORS_CASES: cases }));
   assert.match(fewBuckets.output, /2 cases need 2 buckets, one each, and the bucket list has 1/);
 });
 
@@ -196,7 +189,7 @@ test('CORS_TARGET=s3: any S3 endpoint (here the emulator) runs the S3-endpoint r
     S3_BUCKETS: 's3-one,s3-two',
     CORS_CASES: 'test/fixtures/selftest/cases',
   };
-  const { target } = targetFromEnv(suiteEnv({ ...emulatorEnv, CORS_TARGET: 'r2', R2_BUCKETS: 'x' }));
+  const { target } = targetFromEnv(liveEnvOf(emulatorEnv, { R2_BUCKETS: 'x' }));
   for (const bucket of ['s3-one', 's3-two']) await target.createBucket?.(bucket);
   await target.close();
   const result = await runSuite(suiteEnv(s3Env));

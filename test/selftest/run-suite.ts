@@ -30,12 +30,8 @@ interface JsonSuite {
 }
 
 function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
-  const title =
-    parent && !suite.title.endsWith('.ts')
-      ? `${parent} › ${suite.title}`
-      : suite.title.endsWith('.ts')
-        ? ''
-        : suite.title;
+  // File suites (`raw.spec.ts`) add nothing to a title; describe blocks (the case id) do.
+  const title = suite.title.endsWith('.ts') ? parent : parent ? `${parent} › ${suite.title}` : suite.title;
   for (const spec of suite.specs ?? []) {
     for (const t of spec.tests) {
       const result = t.results.at(-1);
