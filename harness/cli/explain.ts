@@ -1,7 +1,8 @@
 import { formatProblem } from '../cases/problems.ts';
 import { type Evaluation, evaluateActual, evaluatePreflight, type MissReason } from '../cors/evaluate.ts';
 import { R2_PROFILE } from '../cors/profile.ts';
-import { type Credentials, corsCheck, preflightCheck, receivedHeaders } from '../fetch/cors-check.ts';
+import type { Credentials } from '../fetch/cors-check.ts';
+import { judge } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import { readPolicyFile } from '../policy/file.ts';
 import { originProblem, restRejection, s3Rejection } from '../policy/validate.ts';
@@ -94,21 +95,21 @@ Example:
     const actual = evaluateActual(policy, { origin, method });
 
     // What the browser does with those answers (Fetch standard), preflight first when one is sent.
-    let blocked: { stage: string; reason?: string; detail?: string } | undefined;
-    if (needsPreflight) {
-      const check = preflightCheck(preflight.status ?? 0, receivedHeaders(preflight.headers), {
-        origin,
-        method,
-        requestHeaders,
-        credentials,
-      });
-      if (!check.ok) blocked = { stage: 'preflight', reason: check.reason, detail: check.detail };
-    }
-    const actualHeaders = receivedHeaders(actual.headers);
-    if (!blocked) {
-      const check = corsCheck(actualHeaders, origin, credentials);
-      if (!check.ok) blocked = { stage: `${method} response`, reason: check.reason, detail: check.detail };
-    }
+    const verdict = judge(
+      { origin, method, requestHeaders, preflighted: needsPreflight, credentials },
+      {
+        preflight: needsPreflight ? { status: preflight.status ?? 0, headers: preflight.headers } : undefined,
+        actual: { headers: actual.headers },
+      },
+    );
+    const blocked =
+      verdict.outcome === 'blocked'
+        ? {
+            stage: verdict.stage === 'preflight' ? 'preflight' : `${method} response`,
+            reason: verdict.reason,
+            detail: verdict.detail,
+          }
+        : undefined;
 
     if (values.json) {
       console.log(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { corsCheck, preflightCheck, readableHeaders, receivedHeaders } from '../../harness/fetch/cors-check.ts';
+import { judge } from '../../harness/fetch/predict.ts';
 import { decidePreflight, isSafelistedHeader } from '../../harness/fetch/preflight.ts';
 
 describe('when a browser preflights (Fetch: CORS-safelisted method and request headers)', () => {
@@ -152,5 +153,50 @@ describe('readable response headers', () => {
     const headers = h({ ETag: '"x"', 'Set-Cookie': 'a=b', 'Access-Control-Expose-Headers': '*' });
     assert.deepEqual(readableHeaders(headers, 'omit').sort(), ['access-control-expose-headers', 'etag']);
     assert.deepEqual(readableHeaders(headers, 'include'), []);
+  });
+});
+
+describe('judge: the verdict from the answers a browser got', () => {
+  const view = {
+    origin: 'https://a.example',
+    method: 'PUT',
+    requestHeaders: ['content-type'],
+    preflighted: true,
+    credentials: 'omit' as const,
+  };
+  const allowOrigin: [string, string] = ['Access-Control-Allow-Origin', 'https://a.example'];
+  test('a failed preflight blocks at the preflight, before the response is looked at', () => {
+    const verdict = judge(view, { preflight: { status: 403, headers: [] }, actual: { headers: [allowOrigin] } });
+    assert.deepEqual(
+      [verdict.outcome, verdict.stage, verdict.reason],
+      ['blocked', 'preflight', 'PreflightMissingAllowOriginHeader'],
+    );
+  });
+  test('a passed preflight and a response without Allow-Origin block at the response', () => {
+    const preflight = {
+      status: 200,
+      headers: [
+        allowOrigin,
+        ['Access-Control-Allow-Methods', 'PUT'],
+        ['Access-Control-Allow-Headers', 'content-type'],
+      ] as [string, string][],
+    };
+    const verdict = judge(view, { preflight, actual: { status: 200, headers: [] } });
+    assert.deepEqual(
+      [verdict.outcome, verdict.stage, verdict.reason],
+      ['blocked', 'response', 'MissingAllowOriginHeader'],
+    );
+    const allowed = judge(view, {
+      preflight,
+      actual: { status: 200, headers: [allowOrigin, ['ETag', '"x"'], ['Access-Control-Expose-Headers', 'ETag']] },
+    });
+    assert.deepEqual([allowed.outcome, allowed.status, allowed.readable], ['allowed', 200, ['etag']]);
+  });
+  test('without a preflight only the response counts', () => {
+    const verdict = judge(
+      { ...view, method: 'GET', requestHeaders: [], preflighted: false },
+      { actual: { status: 200, headers: [allowOrigin] } },
+    );
+    assert.equal(verdict.outcome, 'allowed');
   });
 });
