@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { envFileText, startEmulator } from '../emulator/index.ts';
-import type { PropagationDelay } from '../emulator/store.ts';
+import { type PropagationDelay, parseDelay } from '../emulator/store.ts';
 import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
 
 export const emulator: Command = {
@@ -43,7 +43,12 @@ Example:
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65532)
       throw new UsageError('emulator: --port must be a port number (0 for any)');
-    const propagation = parseDelay(values['propagation-delay'] ?? '0');
+    let propagation: PropagationDelay;
+    try {
+      propagation = parseDelay(values['propagation-delay'] ?? '0');
+    } catch (error) {
+      throw new UsageError(`emulator: --propagation-delay: ${(error as Error).message}`);
+    }
 
     let running: Awaited<ReturnType<typeof startEmulator>>;
     try {
@@ -84,18 +89,3 @@ Press Ctrl-C to stop.`);
     return EXIT.ok;
   },
 };
-
-/** `0`, `500ms`, `2s`, `1.5s`, or a range `1s..5s` → milliseconds. */
-export function parseDelay(text: string): PropagationDelay {
-  const one = (part: string): number => {
-    const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(part.trim());
-    if (!m)
-      throw new UsageError(`emulator: --propagation-delay: '${text}' is not a duration such as 2s, 500ms or 1s..5s`);
-    const value = Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
-    return Math.round(value);
-  };
-  const [min, max = min] = text.split('..');
-  const range = { min: one(min), max: one(max) };
-  if (range.max < range.min) throw new UsageError('emulator: --propagation-delay: the range ends before it starts');
-  return range;
-}

@@ -12,9 +12,9 @@ import { detectBrowsers } from '../browsers/detect.ts';
 import { startPageServers } from '../browsers/page-servers.ts';
 import { loadCases } from '../cases/load.ts';
 import { formatProblem } from '../cases/problems.ts';
-import { parseDelay } from '../cli/emulator.ts';
 import { FAULTS, type Fault } from '../emulator/cors.ts';
 import { envFileText, type RunningEmulator, startEmulator } from '../emulator/index.ts';
+import { type PropagationDelay, parseDelay } from '../emulator/store.ts';
 import { checkJournals, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
 import { stateDir, writeRunState } from '../run/state.ts';
 import { targetFromEnv, targetKind } from '../targets/from-env.ts';
@@ -44,7 +44,12 @@ export default async function globalSetup() {
 
   let emulator: RunningEmulator | undefined;
   const kind = targetKind();
-  const propagation = parseDelay(process.env.R2_EMULATOR_PROPAGATION_DELAY ?? '0');
+  let propagation: PropagationDelay;
+  try {
+    propagation = parseDelay(process.env.R2_EMULATOR_PROPAGATION_DELAY ?? '0');
+  } catch (error) {
+    throw new Error(`R2_EMULATOR_PROPAGATION_DELAY: ${(error as Error).message}`);
+  }
   if (kind === 'emulator') {
     const fault = process.env.R2_EMULATOR_FAULT as Fault | undefined;
     if (fault !== undefined && !FAULTS.includes(fault))

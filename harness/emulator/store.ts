@@ -46,6 +46,22 @@ export interface Bucket {
 /** How long a policy change takes to reach the data plane: fixed, or random in [min, max], in milliseconds. */
 export type PropagationDelay = { min: number; max: number };
 
+/**
+ * A propagation delay as people write it: `0`, `500ms`, `2s`, `1.5s`, or a range `1s..5s` (random per change).
+ * Used by `r2-cors emulator --propagation-delay` and R2_EMULATOR_PROPAGATION_DELAY.
+ */
+export function parseDelay(text: string): PropagationDelay {
+  const one = (part: string): number => {
+    const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(part.trim());
+    if (!m) throw new Error(`'${text}' is not a duration such as 2s, 500ms or 1s..5s`);
+    return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000));
+  };
+  const [min, max = min] = text.split('..');
+  const range = { min: one(min), max: one(max) };
+  if (range.max < range.min) throw new Error(`'${text}': the range ends before it starts`);
+  return range;
+}
+
 /** Bucket names as R2 accepts them: 3–63 lower-case letters, digits and hyphens, not at either end. */
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { parseDelay } from '../../harness/cli/emulator.ts';
 import { parseEnvFile } from '../../harness/emulator/index.ts';
+import { parseDelay } from '../../harness/emulator/store.ts';
 import { targetFromEnv } from '../../harness/targets/from-env.ts';
 import { ROOT, r2cors } from './run-cli.ts';
 
