@@ -11,9 +11,9 @@ import { type ParsedPolicy, parsePolicyData, parsePolicyText } from '../policy/f
 import { atPath, type DocPath } from '../policy/model.ts';
 import type { PolicyProblem } from '../policy/validate.ts';
 import { checkSchema } from '../schema/check.ts';
-import { locateIn } from './locate.ts';
+import { locateIn } from '../schema/locate.ts';
+import { type Problem, sortProblems } from '../schema/problems.ts';
 import type { CaseRequest, LoadedCase, PolicyRejection, SeedObject, Step } from './model.ts';
-import { type Problem, sortProblems } from './problems.ts';
 
 export interface LoadResult {
   cases: LoadedCase[];

@@ -4,11 +4,7 @@
  * into the file. The shape of the file itself is harness/schema/case.schema.json.
  */
 import type { CorsPolicy, DocPath, PolicyFormat } from '../policy/model.ts';
-
-export interface Position {
-  line: number;
-  col: number;
-}
+import type { Position } from '../schema/locate.ts';
 
 export interface HeaderMatcher {
   equals?: string;

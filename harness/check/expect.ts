@@ -2,8 +2,9 @@
  * Comparing what came back with what a case expects, field by field, each mismatch with its path in the case
  * file so that it can be pointed at: `--> cases/x.yaml:14:7  requests[1].expect.preflight.headers.vary`.
  */
-import type { HeaderMatcher, HttpExpectation, Position } from '../cases/model.ts';
+import type { HeaderMatcher, HttpExpectation } from '../cases/model.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
+import type { Position } from '../schema/locate.ts';
 import type { TargetResponse } from '../targets/target.ts';
 
 export interface Mismatch {

@@ -1,8 +1,8 @@
-import { formatProblem } from '../cases/problems.ts';
 import { readPolicyFile } from '../policy/file.ts';
 import { LossyConversionError, serializePolicy } from '../policy/formats.ts';
 import { POLICY_FORMATS, type PolicyFormat } from '../policy/model.ts';
 import { restRejection, s3Rejection } from '../policy/validate.ts';
+import { formatProblem } from '../schema/problems.ts';
 import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
 
 export const convert: Command = {

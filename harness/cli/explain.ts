@@ -1,4 +1,3 @@
-import { formatProblem } from '../cases/problems.ts';
 import { type Evaluation, evaluateActual, evaluatePreflight, type MissReason } from '../cors/evaluate.ts';
 import { R2_PROFILE } from '../cors/profile.ts';
 import type { Credentials } from '../fetch/cors-check.ts';
@@ -6,6 +5,7 @@ import { judge } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import { readPolicyFile } from '../policy/file.ts';
 import { originProblem, restRejection, s3Rejection } from '../policy/validate.ts';
+import { formatProblem } from '../schema/problems.ts';
 import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
 
 export const explain: Command = {

@@ -1,5 +1,5 @@
 import { loadCases } from '../cases/load.ts';
-import { formatProblem } from '../cases/problems.ts';
+import { formatProblem } from '../schema/problems.ts';
 import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
 
 export const lint: Command = {

@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { detectBrowsers } from '../browsers/detect.ts';
 import { startPageServers } from '../browsers/page-servers.ts';
 import { loadCases } from '../cases/load.ts';
-import { formatProblem } from '../cases/problems.ts';
 import { FAULTS, type Fault } from '../emulator/cors.ts';
 import { envFileText, type RunningEmulator, startEmulator } from '../emulator/index.ts';
 import { type PropagationDelay, parseDelay } from '../emulator/store.ts';
 import { checkJournals, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
 import { stateDir, writeRunState } from '../run/state.ts';
+import { formatProblem } from '../schema/problems.ts';
 import { targetFromEnv, targetKind } from '../targets/from-env.ts';
 import { TargetError } from '../targets/target.ts';
 

@@ -1,8 +1,8 @@
 /** Reading a policy file of any of R2's three formats, with problems placed at their line and column. */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { locateIn } from '../cases/locate.ts';
-import type { Problem } from '../cases/problems.ts';
+import { locateIn } from '../schema/locate.ts';
+import type { Problem } from '../schema/problems.ts';
 import { type ParsedPolicy, parsePolicyText } from './formats.ts';
 import { atPath } from './model.ts';
 

@@ -1,7 +1,12 @@
 /** Positions of paths inside a YAML (or JSON) document, for pointing problems into the file. */
 import { type Document, isMap, isNode, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import type { DocPath } from '../policy/model.ts';
-import type { Position } from './model.ts';
+
+/** A place in a data file, 1-based. */
+export interface Position {
+  line: number;
+  col: number;
+}
 
 /**
  * The position of `path` in `doc`. With `atKey`, the position of the last segment's key (for an unknown key);
