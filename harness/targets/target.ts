@@ -42,7 +42,10 @@ export interface Target {
 
   listBuckets(): Promise<string[]>;
   bucketExists(bucket: string): Promise<boolean>;
-  /** Only where the harness owns the buckets (the emulator): create one, with an r2.dev URL and a custom domain. */
+  /**
+   * Creates a bucket with an r2.dev URL (and, where the target has a domain for it, a custom domain). A run
+   * creates buckets only where it owns them, the emulator; on a live account it uses the ones it is given.
+   */
   createBucket?(bucket: string): Promise<void>;
 
   getPolicy(bucket: string): Promise<CorsPolicy | null>;
