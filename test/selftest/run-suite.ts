@@ -15,6 +15,8 @@ export interface SuiteResult {
   output: string;
   /** `[project] <case-id> › <test title>` (raw: without the project) → status, error message, attachments. */
   tests: Map<string, { status: string; error: string; attachments: Record<string, string> }>;
+  /** The same titles → each annotation of the test as `type: description` (assumed, skipped, …). */
+  notes: Map<string, string[]>;
 }
 
 interface JsonSuite {
@@ -24,12 +26,13 @@ interface JsonSuite {
     title: string;
     tests: {
       projectName: string;
+      annotations?: { type: string; description?: string }[];
       results: { status: string; error?: { message?: string }; attachments?: { name: string; body?: string }[] }[];
     }[];
   }[];
 }
 
-function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
+function collect(suite: JsonSuite, into: SuiteResult['tests'], notes: SuiteResult['notes'], parent = '') {
   // File suites (`raw.spec.ts`) add nothing to a title; describe blocks (the case id) do.
   const title = suite.title.endsWith('.ts') ? parent : parent ? `${parent} › ${suite.title}` : suite.title;
   for (const spec of suite.specs ?? []) {
@@ -39,6 +42,10 @@ function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
         (result?.attachments ?? []).map((a) => [a.name, a.body ? Buffer.from(a.body, 'base64').toString('utf8') : '']),
       );
       const project = t.projectName === 'raw' ? '' : `[${t.projectName}] `;
+      notes.set(
+        `${project}${title} › ${spec.title}`,
+        (t.annotations ?? []).map((a) => `${a.type}: ${a.description ?? ''}`),
+      );
       into.set(`${project}${title} › ${spec.title}`, {
         status: result?.status ?? 'none',
         error: result?.error?.message ?? '',
@@ -46,7 +53,7 @@ function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
       });
     }
   }
-  for (const child of suite.suites ?? []) collect(child, into, title);
+  for (const child of suite.suites ?? []) collect(child, into, notes, title);
 }
 
 /** The environment of a child run: no run state or journal of the parent leaks in. */
@@ -86,11 +93,12 @@ export async function runSuite(env: NodeJS.ProcessEnv, projects = ['raw']): Prom
   const { child, report, output } = startSuite(env, projects);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   const tests: SuiteResult['tests'] = new Map();
+  const notes: SuiteResult['notes'] = new Map();
   try {
     const json = JSON.parse(readFileSync(report, 'utf8')) as { suites: JsonSuite[] };
-    for (const suite of json.suites) collect(suite, tests);
+    for (const suite of json.suites) collect(suite, tests, notes);
   } catch {
     // No report: the run stopped before any test (its output says why).
   }
-  return { code, output: output(), tests };
+  return { code, output: output(), tests, notes };
 }
