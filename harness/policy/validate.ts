@@ -60,11 +60,11 @@ const SCHEME_AND_REST = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/;
 /** RFC 9110 §5.6.2: token = 1*tchar. `*` is a tchar, so `*` and `x-amz-meta-*` are tokens too. */
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** A value as it can be shown on one line: control and non-ASCII characters escaped. */
+/** A value as it can be shown on one line: control characters escaped (CR/LF as \r\n). */
 function shown(value: string): string {
   return JSON.stringify(value)
     .slice(1, -1)
-    .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    .replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Why an AllowedOrigin value is refused, or undefined when R2 takes it. */
