@@ -56,9 +56,15 @@ export function send(req: IncomingMessage, res: ServerResponse, reply: Reply) {
   if (!headers.some(([n]) => n.toLowerCase() === 'content-length'))
     headers.push(['Content-Length', String(body.length)]);
   // Answered before its body was read (refused, or too large): the rest of the body is not worth reading.
-  if (!req.complete) headers.push(['Connection', 'close']);
+  if (unreadBody(req)) headers.push(['Connection', 'close']);
   res.writeHead(reply.status, headers.flat());
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** The request has a body (RFC 9112 §6.3: Transfer-Encoding or a non-zero Content-Length) not read to its end. */
+function unreadBody(req: IncomingMessage): boolean {
+  const declared = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  return declared && !req.readableEnded;
 }
 
 const xml = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });

@@ -314,6 +314,17 @@ describe('the S3 API authenticates before it reads a body; over-size bodies get 
   }
 });
 
+describe('connections', () => {
+  test('a request without a body keeps its connection; one refused before its body is read closes it', async () => {
+    const get = await f.http(`https://${DOMAIN}/missing.txt`);
+    assert.equal(get.status, 404);
+    assert.equal(get.headers.connection, 'keep-alive');
+    const refused = await f.http(`${f.emulator.endpoints.s3}/hostile/anonymous.txt`, { method: 'PUT', body: 'x' });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.connection, 'close');
+  });
+});
+
 describe('SigV4 as strict as S3', () => {
   const presignPut = (key: string) =>
     getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'hostile', Key: key }), { expiresIn: 600 });
