@@ -51,10 +51,11 @@ export interface Observation {
   assumed: AssumedResult[];
 }
 
-/** Error code and message of an error body, as far as its format shows them. */
+/** Error code and message of an error body, as far as its format shows them (entities decoded). */
 export function errorOf(body: string): ObservedLeg['error'] {
   const xml = /<Code>([^<]*)<\/Code>/.exec(body);
-  if (xml) return { code: xml[1], message: /<Message>([^<]*)<\/Message>/.exec(body)?.[1] };
+  if (xml)
+    return { code: unescapeHtml(xml[1]), message: maybeUnescaped(/<Message>([^<]*)<\/Message>/.exec(body)?.[1]) };
   const title = /<title>([^<]*)<\/title>/i.exec(body);
   if (title) return { code: unescapeHtml(title[1]), message: maybeUnescaped(/<p>([^<]*)<\/p>/i.exec(body)?.[1]) };
   return undefined;
