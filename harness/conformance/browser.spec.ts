@@ -208,7 +208,9 @@ for (const c of cases) {
       const before = pending;
       pending = [];
       const request = step.request;
-      test(request.id, async ({ browserName }, info) => {
+      test(request.id, async ({ browserName, browser }, info) => {
+        // For the conformance page's header (harness/report/reporter.ts).
+        info.annotations.push({ type: 'browser', description: `${browserName} ${browser.version()}` });
         test.skip(request.from === undefined || request.from === 'null', 'a browser check needs a page origin (from)');
         test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
         test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
@@ -231,6 +233,7 @@ for (const c of cases) {
         );
         const from = request.from as string;
         const expected = request.expect?.browser;
+        if (expected?.assumed) info.annotations.push({ type: 'assumed', description: expected.assumed });
 
         await waitAsAsked(request);
         // Without a stated outcome, the standard's prediction from the raw responses is the expectation.
