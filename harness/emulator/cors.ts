@@ -15,13 +15,21 @@ import type { Bucket, Store } from './store.ts';
  *   never-propagate         a policy change never reaches requests
  *   allow-headers-star      a preflight answers Access-Control-Allow-Headers: * instead of the names asked for
  *                           (what R2 might do; it shows how browsers treat Authorization under '*')
+ *   set-cookie              a response to a request with Origin sets a cookie (as a CDN in front of a bucket
+ *                           may): the browser checks must keep it from reaching other cases
  */
-export type Fault = 'ignore-allowed-headers' | 'star-for-named-origin' | 'never-propagate' | 'allow-headers-star';
+export type Fault =
+  | 'ignore-allowed-headers'
+  | 'star-for-named-origin'
+  | 'never-propagate'
+  | 'allow-headers-star'
+  | 'set-cookie';
 export const FAULTS: readonly Fault[] = [
   'ignore-allowed-headers',
   'star-for-named-origin',
   'never-propagate',
   'allow-headers-star',
+  'set-cookie',
 ];
 
 export interface CorsSettings {
@@ -76,7 +84,10 @@ export function actualCorsHeaders(
   origin: string | undefined,
   method: string,
 ): HeaderList {
-  return faulty(settings, evaluateActual(policyFor(settings, bucket), { origin, method }, settings.profile).headers);
+  const headers = evaluateActual(policyFor(settings, bucket), { origin, method }, settings.profile).headers;
+  if (settings.fault === 'set-cookie' && origin !== undefined)
+    return [...headers, ['Set-Cookie', 'r2-cors-fault=1; Path=/; Secure; SameSite=None']];
+  return faulty(settings, headers);
 }
 
 /** Adds CORS headers to a reply, unless it is an error and the profile says errors carry none. */
