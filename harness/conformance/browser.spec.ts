@@ -7,15 +7,15 @@
  * standard predicts from the raw responses, or be listed in harness/browsers/deviations.yaml.
  */
 
-import { test as base, type TestInfo } from '@playwright/test';
+import type { TestInfo } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
-import { contextMode, newContext, wantsOwnContext } from '../browsers/isolation.ts';
-import { record, timed } from '../browsers/timings.ts';
+import { contextMode, ownContextReason, wantsOwnContext } from '../browsers/isolation.ts';
+import { record } from '../browsers/timings.ts';
 import { loadCases } from '../cases/load.ts';
 import type { BrowserExpectation, CaseRequest, LoadedCase, Step } from '../cases/model.ts';
 import type { Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
-import { type BrowserObservation, BrowserSession } from '../clients/browser.ts';
+import type { BrowserObservation, BrowserSession } from '../clients/browser.ts';
 import { requestUrl, sendRaw } from '../clients/raw.ts';
 import { RequestLogClient } from '../clients/request-log.ts';
 import { predictBrowser } from '../fetch/predict.ts';
@@ -23,6 +23,7 @@ import { decidePreflight } from '../fetch/preflight.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
+import { openSession, test } from './browser-test.ts';
 import { casesPath } from './global-setup.ts';
 import { caseRun, failOnMismatches, failWith, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
 
@@ -182,24 +183,6 @@ const mode = contextMode();
 /** Whether a check of this worker has sent credentials (and so may have been answered with cookies). */
 let credentialsSent = false;
 
-/**
- * The context this worker's cases share (harness/browsers/isolation.ts): made on first use, closed when the
- * worker ends.
- */
-const test = base.extend<object, { shared: BrowserSession }>({
-  shared: [
-    async ({ browser, browserName }, use) => {
-      const session = await timed(
-        'context',
-        async () => new BrowserSession(await newContext(browser, browserName), browserName === 'chromium'),
-      );
-      await use(session);
-      await session.close();
-    },
-    { scope: 'worker' },
-  ],
-});
-
 const { cases } = loadCases([casesPath()]);
 
 for (const c of cases) {
@@ -210,10 +193,7 @@ for (const c of cases) {
     let own: BrowserSession | undefined;
     if (ownContext) {
       test.beforeAll(async ({ browser, browserName }) => {
-        own = await timed(
-          'context',
-          async () => new BrowserSession(await newContext(browser, browserName), browserName === 'chromium'),
-        );
+        own = await openSession(browser, browserName);
       });
       test.afterAll(async () => {
         await own?.close();
@@ -278,6 +258,8 @@ for (const c of cases) {
         const from = request.from as string;
         const expected = request.expect?.browser;
 
+        const why = context === 'own' && mode === 'auto' ? ownContextReason(c) : undefined;
+        if (why) info.annotations.push({ type: 'own browser context', description: why });
         await waitAsAsked(request);
         const credentials = request.credentials ?? 'same-origin';
         if (credentials === 'include') credentialsSent = true;
