@@ -13,11 +13,36 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { detectBrowsers } from '../../harness/browsers/detect.ts';
+import { contextMode, ownContextReason, wantsOwnContext } from '../../harness/browsers/isolation.ts';
+import { loadCases } from '../../harness/cases/load.ts';
 import { runSuite, suiteEnv } from './run-suite.ts';
 
 const browsers = detectBrowsers({ ...process.env, CORS_BROWSERS: undefined }).found.map((b) => b.name);
 const FIXTURES = 'test/fixtures/selftest/isolation';
 const skip = browsers.length === 0 && 'no browser installed';
+
+test('which cases get a context of their own is decided from the case data', () => {
+  const { cases } = loadCases([`${FIXTURES}/cookies`]);
+  const [credentialed, plain] = cases;
+  assert.equal(
+    ownContextReason(credentialed),
+    'with-credentials sends credentials: the cookies it sends and is answered with must not reach other cases',
+  );
+  assert.equal(ownContextReason(plain), undefined);
+  assert.deepEqual(
+    (['auto', 'case', 'worker'] as const).map((mode) => cases.map((c) => wantsOwnContext(c, mode))),
+    [
+      [true, false],
+      [true, true],
+      [false, false],
+    ],
+  );
+  assert.equal(contextMode({}), 'auto');
+  assert.throws(
+    () => contextMode({ CORS_BROWSER_CONTEXT: 'per-case' }),
+    new Error('CORS_BROWSER_CONTEXT=per-case: expected one of auto, case, worker'),
+  );
+});
 
 function observation(result: Awaited<ReturnType<typeof runSuite>>, title: string) {
   const t = result.tests.get(title);
