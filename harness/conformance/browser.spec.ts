@@ -212,7 +212,9 @@ for (const c of cases) {
       const before = pending;
       pending = [];
       const request = step.request;
-      test(request.id, async ({ browserName, shared }, info) => {
+      test(request.id, async ({ browserName, browser, shared }, info) => {
+        // For the conformance page's header (harness/report/reporter.ts).
+        info.annotations.push({ type: 'browser', description: `${browserName} ${browser.version()}` });
         const started = Date.now();
         try {
           await check(own ?? shared, ownContext ? 'own' : 'shared', browserName, info);
@@ -257,6 +259,7 @@ for (const c of cases) {
         }
         const from = request.from as string;
         const expected = request.expect?.browser;
+        if (expected?.assumed) info.annotations.push({ type: 'assumed', description: expected.assumed });
 
         const why = context === 'own' && mode === 'auto' ? ownContextReason(c) : undefined;
         if (why) info.annotations.push({ type: 'own browser context', description: why });
