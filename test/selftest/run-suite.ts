@@ -14,9 +14,16 @@ export interface SuiteResult {
   code: number | null;
   output: string;
   /** `[project] <case-id> › <test title>` (raw: without the project) → status, error message, attachments. */
-  tests: Map<string, { status: string; error: string; attachments: Record<string, string> }>;
-  /** The same titles → each annotation of the test as `type: description` (assumed, skipped, …). */
-  notes: Map<string, string[]>;
+  tests: Map<
+    string,
+    {
+      status: string;
+      error: string;
+      attachments: Record<string, string>;
+      annotations: { type: string; description?: string }[];
+      workerIndex?: number;
+    }
+  >;
 }
 
 interface JsonSuite {
@@ -27,12 +34,18 @@ interface JsonSuite {
     tests: {
       projectName: string;
       annotations?: { type: string; description?: string }[];
-      results: { status: string; error?: { message?: string }; attachments?: { name: string; body?: string }[] }[];
+      results: {
+        status: string;
+        workerIndex?: number;
+        error?: { message?: string };
+        attachments?: { name: string; body?: string }[];
+        annotations?: { type: string; description?: string }[];
+      }[];
     }[];
   }[];
 }
 
-function collect(suite: JsonSuite, into: SuiteResult['tests'], notes: SuiteResult['notes'], parent = '') {
+function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
   // File suites (`raw.spec.ts`) add nothing to a title; describe blocks (the case id) do.
   const title = suite.title.endsWith('.ts') ? parent : parent ? `${parent} › ${suite.title}` : suite.title;
   for (const spec of suite.specs ?? []) {
@@ -42,18 +55,16 @@ function collect(suite: JsonSuite, into: SuiteResult['tests'], notes: SuiteResul
         (result?.attachments ?? []).map((a) => [a.name, a.body ? Buffer.from(a.body, 'base64').toString('utf8') : '']),
       );
       const project = t.projectName === 'raw' ? '' : `[${t.projectName}] `;
-      notes.set(
-        `${project}${title} › ${spec.title}`,
-        (t.annotations ?? []).map((a) => `${a.type}: ${a.description ?? ''}`),
-      );
       into.set(`${project}${title} › ${spec.title}`, {
         status: result?.status ?? 'none',
         error: result?.error?.message ?? '',
         attachments,
+        annotations: result?.annotations ?? t.annotations ?? [],
+        workerIndex: result?.workerIndex,
       });
     }
   }
-  for (const child of suite.suites ?? []) collect(child, into, notes, title);
+  for (const child of suite.suites ?? []) collect(child, into, title);
 }
 
 /** The environment of a child run: no run state or journal of the parent leaks in. */
@@ -93,12 +104,11 @@ export async function runSuite(env: NodeJS.ProcessEnv, projects = ['raw']): Prom
   const { child, report, output } = startSuite(env, projects);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   const tests: SuiteResult['tests'] = new Map();
-  const notes: SuiteResult['notes'] = new Map();
   try {
     const json = JSON.parse(readFileSync(report, 'utf8')) as { suites: JsonSuite[] };
-    for (const suite of json.suites) collect(suite, tests, notes);
+    for (const suite of json.suites) collect(suite, tests);
   } catch {
     // No report: the run stopped before any test (its output says why).
   }
-  return { code, output: output(), tests, notes };
+  return { code, output: output(), tests };
 }
