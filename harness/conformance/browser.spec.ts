@@ -22,7 +22,17 @@ import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { casesPath } from './global-setup.ts';
-import { caseRun, failOnMismatches, failWith, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
+import {
+  caseRun,
+  failOnMismatches,
+  failWith,
+  location,
+  runStep,
+  waitAsAsked,
+  workerTarget,
+  zoneTurn,
+  zoneTurnEnd,
+} from './worker.ts';
 
 /** Which browser sent a logged request: raw clients send no User-Agent at all. */
 const USER_AGENT: Record<string, (ua: string) => boolean> = {
@@ -174,6 +184,7 @@ const sharedContext = process.env.CORS_BROWSER_CONTEXT === 'worker';
 let workerPage: { context: BrowserContext; page: CasePage } | undefined;
 
 const { cases } = loadCases([casesPath()]);
+test.afterEach(({}, info) => zoneTurnEnd(info));
 
 for (const c of cases) {
   test.describe(c.id, () => {
@@ -209,6 +220,7 @@ for (const c of cases) {
       pending = [];
       const request = step.request;
       test(request.id, async ({ browserName }, info) => {
+        await zoneTurn(c, step);
         test.skip(request.from === undefined || request.from === 'null', 'a browser check needs a page origin (from)');
         test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
         test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
