@@ -85,13 +85,6 @@ let zoneTurnEnds = false;
  * count against the test's timeout; past that timeout again, the test fails naming who holds the zone.
  */
 export async function zoneTurn(c: LoadedCase, step: Step) {
-  const use = zoneUse(c);
-  const wide = zoneWideFromEnv();
-  test.skip(
-    wide === 'skip' && use?.mode === 'exclusive',
-    'purges the whole custom-domain zone: left to the run with CORS_ZONE_WIDE=only',
-  );
-  test.skip(wide === 'only' && use?.mode !== 'exclusive', 'CORS_ZONE_WIDE=only: only cases that purge the whole zone');
   zoneLock ??= ZoneLockClient.fromEnv();
   // A hold left by an earlier case of this worker (its last test filtered out, say) ends here.
   if (zoneHeld && zoneHeld.caseId !== c.id) {
@@ -99,6 +92,13 @@ export async function zoneTurn(c: LoadedCase, step: Step) {
     zoneHeld = undefined;
   }
   zoneTurnEnds = false;
+  const use = zoneUse(c);
+  const wide = zoneWideFromEnv();
+  test.skip(
+    wide === 'skip' && use?.mode === 'exclusive',
+    'purges the whole custom-domain zone: left to the run with CORS_ZONE_WIDE=only',
+  );
+  test.skip(wide === 'only' && use?.mode !== 'exclusive', 'CORS_ZONE_WIDE=only: only cases that purge the whole zone');
   if (!use) return;
   const i = c.steps.indexOf(step);
   if (isSimple(c)) {

@@ -79,3 +79,33 @@ describe('scale: the corpus copied, with 4 workers, passes whole', { timeout: 10
     for (const browser of browsers) assertZoneCasesPassed(result, BROWSER_COPIES, browser);
   });
 });
+
+describe('CORS_ZONE_WIDE: shards leave the zone-wide cases to one run of their own', () => {
+  const statuses = (result: SuiteResult) => [...result.tests].map(([title, t]) => `${title}: ${t.status}`).sort();
+  const requests = ['after-purge', 'before-change', 'cached-after-change'];
+
+  test('skip: every case but those that purge the whole zone', async () => {
+    const result = await runSuite(suiteEnv({ CORS_CASES: 'cases/custom-domain', CORS_ZONE_WIDE: 'skip' }));
+    assert.equal(result.code, 0, result.output);
+    assert.deepEqual(statuses(result), [
+      ...requests.map((r) => `cache-keeps-old-headers › ${r}: passed`),
+      ...requests.map((r) => `purge-everything-refreshes-headers › ${r}: skipped`),
+    ]);
+  });
+
+  test('only: the cases that purge the whole zone', async () => {
+    const result = await runSuite(suiteEnv({ CORS_CASES: 'cases/custom-domain', CORS_ZONE_WIDE: 'only' }));
+    assert.equal(result.code, 0, result.output);
+    assert.deepEqual(statuses(result), [
+      ...requests.map((r) => `cache-keeps-old-headers › ${r}: skipped`),
+      ...requests.map((r) => `purge-everything-refreshes-headers › ${r}: passed`),
+    ]);
+  });
+
+  test('anything else stops the run before any test', async () => {
+    const result = await runSuite(suiteEnv({ CORS_CASES: 'cases/custom-domain', CORS_ZONE_WIDE: 'shard-1' }));
+    assert.equal(result.code, 1);
+    assert.match(result.output, /CORS_ZONE_WIDE must be run, skip or only \(got 'shard-1'\)/);
+    assert.equal(result.tests.size, 0);
+  });
+});
