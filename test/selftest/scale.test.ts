@@ -66,7 +66,7 @@ after(() => {
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
 
-describe('scale: the corpus copied, with 4 workers, passes whole', { timeout: 10 * 60_000 }, () => {
+describe('scale: the corpus copied, with 4 workers, passes whole', () => {
   test(`raw, the corpus ×${RAW_COPIES}`, async () => {
     const result = await runCopies(RAW_COPIES, ['raw']);
     assertZoneCasesPassed(result, RAW_COPIES, 'raw');
