@@ -93,8 +93,11 @@ test('no key, token, signature or presigned query string in any file under repor
   emulator.stdout?.on('data', (d) => {
     output += d;
   });
+  emulator.stderr?.on('data', (d) => {
+    output += d;
+  });
   for (let i = 0; !output.includes('Press Ctrl-C'); i++) {
-    if (i > 300) throw new Error(`the emulator did not start:\n${output}`);
+    if (i > 1200 || emulator.exitCode !== null) throw new Error(`the emulator did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const emulatorEnv = parseEnvFile(readFileSync(envFile, 'utf8'));
