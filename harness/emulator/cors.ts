@@ -17,19 +17,23 @@ import type { Bucket, Store } from './store.ts';
  *                           (what R2 might do; it shows how browsers treat Authorization under '*')
  *   other-profile           three of the profile's [open] choices made the other way (OTHER_PROFILE), as a live
  *                           R2 might: `r2-cors calibrate` must name exactly those fields
+ *   set-cookie              a response to a request with Origin sets a cookie (as a CDN in front of a bucket
+ *                           may): the browser checks must keep it from reaching other cases
  */
 export type Fault =
   | 'ignore-allowed-headers'
   | 'star-for-named-origin'
   | 'never-propagate'
   | 'allow-headers-star'
-  | 'other-profile';
+  | 'other-profile'
+  | 'set-cookie';
 export const FAULTS: readonly Fault[] = [
   'ignore-allowed-headers',
   'star-for-named-origin',
   'never-propagate',
   'allow-headers-star',
   'other-profile',
+  'set-cookie',
 ];
 
 /** What the `other-profile` fault changes. */
@@ -95,7 +99,10 @@ export function actualCorsHeaders(
   origin: string | undefined,
   method: string,
 ): HeaderList {
-  return faulty(settings, evaluateActual(policyFor(settings, bucket), { origin, method }, profileOf(settings)).headers);
+  const headers = evaluateActual(policyFor(settings, bucket), { origin, method }, profileOf(settings)).headers;
+  if (settings.fault === 'set-cookie' && origin !== undefined)
+    return [...headers, ['Set-Cookie', 'r2-cors-fault=1; Path=/; Secure; SameSite=None']];
+  return faulty(settings, headers);
 }
 
 /** Adds CORS headers to a reply, unless it is an error and the profile says errors carry none. */
