@@ -102,17 +102,13 @@ export async function verifyChecksums(
   }
   if (algorithm === undefined) return {};
 
-  // [seen] R2 answers 501 to an UploadPart carrying a SHA-1 or SHA-256 checksum, whatever its value.
-  if (ctx.part && profile.partChecksumsNotImplemented.includes(algorithm)) {
-    return {
-      refusal: s3Error(
-        501,
-        'NotImplemented',
-        `Header 'x-amz-checksum-${algorithm}' is not implemented for UploadPart.`,
-      ),
-    };
-  }
   const claimed = found.get(`x-amz-checksum-${algorithm}`) ?? '';
+  // [seen] R2 answers 501 to an UploadPart carrying a SHA-1 or SHA-256 checksum, whatever its value; the message
+  // is the one R2 gave for the checksum headers it once refused (f2face/cloudflare-r2#12).
+  if (ctx.part && profile.partChecksumsNotImplemented.includes(algorithm)) {
+    const message = `Header 'x-amz-checksum-${algorithm}' with value '${claimed}' not implemented`;
+    return { refusal: s3Error(501, 'NotImplemented', message) };
+  }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(claimed) || Buffer.from(claimed, 'base64').length !== DIGEST_BYTES[algorithm]) {
     return { refusal: invalid(`Value for x-amz-checksum-${algorithm} header is invalid.`) };
   }
