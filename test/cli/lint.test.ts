@@ -20,6 +20,7 @@ test('every kind of problem the loader knows has a fixture', () => {
     ['invalid policy', /invalid-policy\.yaml:6:24 {2}policy\.dashboard\[0\]\.AllowedOrigins\[0\]: origin/],
     ['missing object', /missing-object\.yaml:11:10 {2}requests\[0\]\.key: object 'absent\.txt' is not seeded/],
     ['invalid policy file', /bad-rules\.json:6:28 {2}rules\[0\]\.allowed\.methods\[1\]: method 'PATCH'/],
+    ['presigner without auth: presigned', /presigner-misuse\.yaml:10:5 {2}requests\[0\]\.presigner: presigner applies/],
   ];
   for (const [kind, line] of kinds) assert.match(expected, line, kind);
 });
