@@ -104,8 +104,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const servers: Server[] = [];
   try {
     for (const [i, handler] of handlers.entries()) {
+      // An idle connection is kept a minute: a client reusing it as the server closes it gets ECONNRESET, and
+      // with Node's 5 s default that race hit the suite's workers on a loaded machine.
       const server = createServer(
-        { ...tls, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
+        { ...tls, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 },
         (req, res) => {
           Promise.resolve(handler(req, res)).catch(() => {
             if (!res.headersSent) res.writeHead(500).end();
