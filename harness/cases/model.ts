@@ -52,6 +52,8 @@ export interface CaseRequest {
   signedSecondsAgo?: number;
   /** With auth presigned: the URL's signature is altered after signing. */
   tampered?: boolean;
+  /** With auth presigned (PUT): a body checksum signed into the URL, by algorithm (one), base64. */
+  signedChecksum?: Partial<Record<'crc32' | 'crc32c' | 'crc64nvme' | 'sha1' | 'sha256', string>>;
   headers?: Record<string, string>;
   body?: string;
   credentials?: 'omit' | 'same-origin' | 'include';

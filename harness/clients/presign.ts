@@ -36,7 +36,21 @@ export interface PresignRequest {
   presigner?: Presigner;
   /** When the URL is signed; now unless a case makes an expired URL. */
   signedAt?: Date;
+  /** A body checksum the server signs into the URL (`x-amz-checksum-<algorithm>`), as apps that know the file do. */
+  checksum?: SignedChecksum;
 }
+
+export const CHECKSUM_NAMES = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
+export type SignedChecksum = { algorithm: (typeof CHECKSUM_NAMES)[number]; value: string };
+
+/** The SDK's PutObject input field for each algorithm. */
+const SDK_CHECKSUM_FIELD = {
+  crc32: 'ChecksumCRC32',
+  crc32c: 'ChecksumCRC32C',
+  crc64nvme: 'ChecksumCRC64NVME',
+  sha1: 'ChecksumSHA1',
+  sha256: 'ChecksumSHA256',
+} as const;
 
 /** `2024-01-02T03:04:05.678Z` → `20240102T030405Z`, SigV4's date format. */
 const amzDate = (date: Date) => date.toISOString().replace(/[:-]|\.\d{3}/g, '');
@@ -46,6 +60,7 @@ export async function presignUrl(credentials: PresignCredentials, r: PresignRequ
   const datetime = r.signedAt && amzDate(r.signedAt);
   const url = new URL(r.url);
   url.searchParams.set('X-Amz-Expires', String(r.expiresSeconds));
+  if (r.checksum) url.searchParams.set(`x-amz-checksum-${r.checksum.algorithm}`, r.checksum.value);
   const common = {
     accessKeyId: credentials.accessKeyId,
     secretAccessKey: credentials.secretAccessKey,
@@ -99,7 +114,14 @@ async function presignWithSdk(
           const part = { ...input, UploadId: r.query.uploadId, PartNumber: Number(r.query.partNumber) };
           return await getSignedUrl(client, new sdk.UploadPartCommand(part), options);
         }
-        return await getSignedUrl(client, new sdk.PutObjectCommand(input), options);
+        // A checksum given to the command is hoisted into the URL's query by the presigner.
+        return await getSignedUrl(
+          client,
+          new sdk.PutObjectCommand(
+            r.checksum ? { ...input, [SDK_CHECKSUM_FIELD[r.checksum.algorithm]]: r.checksum.value } : input,
+          ),
+          options,
+        );
       default:
         throw new Error(`the AWS SDK presigns GET, HEAD, PUT and DELETE, not ${r.method}`);
     }

@@ -7,7 +7,7 @@ import { type Dispatcher, request } from 'undici';
 import type { CaseRequest } from '../cases/model.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import type { Target, TargetResponse } from '../targets/target.ts';
-import { tamperSignature } from './presign.ts';
+import { type SignedChecksum, tamperSignature } from './presign.ts';
 
 export interface SentRequest {
   method: string;
@@ -50,7 +50,12 @@ export async function requestUrl(target: Target, bucket: string, prefix: string,
   const key = `${prefix}${r.key}`;
   if (r.auth !== 'presigned') return target.objectUrl(r.surface, bucket, key);
   const signedAt = r.signedSecondsAgo === undefined ? undefined : new Date(Date.now() - r.signedSecondsAgo * 1000);
-  const url = await target.presign(r.method, bucket, key, PRESIGN_SECONDS, {}, { presigner: r.presigner, signedAt });
+  const [checksum] = Object.entries(r.signedChecksum ?? {}).map(([algorithm, value]) => ({
+    algorithm: algorithm as SignedChecksum['algorithm'],
+    value: value as string,
+  }));
+  const options = { presigner: r.presigner, signedAt, checksum };
+  const url = await target.presign(r.method, bucket, key, PRESIGN_SECONDS, {}, options);
   return r.tampered ? tamperSignature(url) : url;
 }
 

@@ -10,6 +10,7 @@ import { exchangeText } from '../check/exchange.ts';
 import { checkHttp, type Mismatch } from '../check/expect.ts';
 import { sendRaw } from '../clients/raw.ts';
 import { type CorsPolicy, type DocPath, formatPath } from '../policy/model.ts';
+import { ATTACHMENT, assumedResults, type Observation, observeExchange } from '../report/observation.ts';
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
@@ -73,7 +74,27 @@ async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, a
       { location: location(c, blockAt) },
     );
   }
+  await attachObservation(info, {
+    target: workerTarget().kind,
+    case: c.id,
+    request: request.id,
+    surface: request.surface,
+    legs: observeExchange(exchange),
+    assumed: assumedResults(
+      c,
+      [
+        [...at, 'expect', 'preflight'],
+        [...at, 'expect', 'response'],
+      ],
+      mismatches,
+    ),
+  });
   failOnMismatches(c, mismatches);
+}
+
+/** What was seen, for reports/observations.json and `r2-cors calibrate` (harness/report/observation.ts). */
+async function attachObservation(info: TestInfo, observation: Observation) {
+  await info.attach(ATTACHMENT, { body: JSON.stringify(observation), contentType: 'application/json' });
 }
 
 async function checkRejection(
@@ -96,6 +117,8 @@ async function checkRejection(
   for (const api of apis) {
     const expected = api === 's3' ? String(rejected.s3) : String(rejected.rest);
     const where = [...at.slice(0, -1), 'rejected', api];
+    const before = mismatches.length;
+    let answer = 'accepted';
     try {
       await workerTarget().putPolicy(run.bucket, policy, api);
       mismatches.push({
@@ -106,6 +129,7 @@ async function checkRejection(
       });
     } catch (error) {
       if (!(error instanceof PolicyRejected)) throw error;
+      answer = `${error.code} (${error.status})`;
       if (error.code !== expected) {
         mismatches.push({
           path: where,
@@ -115,6 +139,15 @@ async function checkRejection(
         });
       }
     }
+    await attachObservation(info, {
+      target: workerTarget().kind,
+      case: c.id,
+      request: `${formatPath(at)} refused`,
+      surface: `${api}-api`,
+      legs: [],
+      refusal: { api, answer },
+      assumed: assumedResults(c, [[...at.slice(0, -1), 'rejected']], mismatches.slice(before)),
+    });
   }
   failOnMismatches(c, mismatches);
 }

@@ -6,6 +6,7 @@
  *
  * Each field's `why` text is shown wherever an expectation rests on the choice (explain, reports).
  */
+import type { RejectionKind } from '../policy/validate.ts';
 
 export interface Rejection {
   status: number;
@@ -69,6 +70,11 @@ export interface CorsProfile {
   /** A `Range` no byte of the object satisfies, on the S3 API (the public entrypoints answer 416 in HTML). */
   unsatisfiableRange: Rejection;
   /**
+   * How a policy with a header name that is not an HTTP token (AllowedHeaders, ExposeHeaders) is refused:
+   * `malformed` (S3 MalformedXML) or `invalid` (S3 InvalidRequest); REST answers 10040 either way.
+   */
+  headerNameNotToken: RejectionKind;
+  /**
    * Each [open] choice above in one sentence, by field name. Unless it says otherwise, the choice is AWS S3's
    * behaviour (shared/reference/s3-cors.md), taken because R2 does not document its own.
    */
@@ -118,6 +124,7 @@ export const R2_PROFILE: CorsProfile = {
   checksumMismatch: { status: 400, code: 'BadDigest' },
   partChecksumsNotImplemented: ['sha1', 'sha256'],
   unsatisfiableRange: { status: 416, code: 'InvalidRange', message: 'The requested range is not satisfiable' },
+  headerNameNotToken: 'malformed',
   why: {
     wildcardAllowOrigin: "a '*' rule answers Access-Control-Allow-Origin: *",
     allowCredentials: 'Access-Control-Allow-Credentials: true whenever the origin is echoed',
@@ -154,5 +161,8 @@ export const R2_PROFILE: CorsProfile = {
     partChecksumsNotImplemented:
       'an UploadPart with a SHA-1 or SHA-256 checksum answers 501 NotImplemented (Alos-no/Cloudflare.NET#43) [seen]',
     unsatisfiableRange: 'a Range beyond the object answers 416 InvalidRange with Content-Range: bytes */<size>',
+    headerNameNotToken:
+      'a header name that is not an HTTP token is refused like a bad origin, 400 MalformedXML on the S3 API ' +
+      '(R2 answers bad origins so [seen]; how it refuses such a header name is not public)',
   },
 };

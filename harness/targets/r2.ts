@@ -8,7 +8,7 @@ import { AwsV4Signer } from 'aws4fetch';
 import { type Dispatcher, request } from 'undici';
 import type { Surface } from '../cases/model.ts';
 import { redactBody } from '../check/redact.ts';
-import { type Presigner, presignUrl } from '../clients/presign.ts';
+import { type Presigner, presignUrl, type SignedChecksum } from '../clients/presign.ts';
 import { type AddressRule, addressMapAgent } from '../net/address-map.ts';
 import { parsePolicyText, serializePolicy } from '../policy/formats.ts';
 import type { CorsPolicy } from '../policy/model.ts';
@@ -216,7 +216,7 @@ export class R2Target implements Target {
     key: string,
     expiresSeconds: number,
     query: Record<string, string> = {},
-    options: { presigner?: Presigner; signedAt?: Date } = {},
+    options: { presigner?: Presigner; signedAt?: Date; checksum?: SignedChecksum } = {},
   ): Promise<string> {
     const search = new URLSearchParams(query).toString();
     const { accessKeyId, secretAccessKey, s3Endpoint, region = 'auto' } = this.config;

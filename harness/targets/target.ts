@@ -4,7 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Surface } from '../cases/model.ts';
-import type { Presigner } from '../clients/presign.ts';
+import type { Presigner, SignedChecksum } from '../clients/presign.ts';
 import type { AddressRule } from '../net/address-map.ts';
 import type { CorsPolicy } from '../policy/model.ts';
 
@@ -72,7 +72,7 @@ export interface Target {
     key: string,
     expiresSeconds: number,
     query?: Record<string, string>,
-    options?: { presigner?: Presigner; signedAt?: Date },
+    options?: { presigner?: Presigner; signedAt?: Date; checksum?: SignedChecksum },
   ): Promise<string>;
   /** Multipart upload, as a server starts and completes one for a browser that uploads the parts. */
   startMultipart(bucket: string, key: string, contentType?: string): Promise<string>;

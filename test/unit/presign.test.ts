@@ -78,3 +78,13 @@ describe('presigned URLs as apps make them', () => {
     });
   });
 });
+
+describe('a checksum the server signs into the URL', () => {
+  test('every presigner puts x-amz-checksum-<algorithm> in the signed query', async () => {
+    for (const presigner of ['harness', 'aws4fetch', 'aws-sdk-v3-when-required'] as const) {
+      const checksum = { algorithm: 'sha256' as const, value: 'LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=' };
+      const q = params(await presignUrl(credentials, { ...put, presigner, checksum }));
+      assert.equal(q.get('x-amz-checksum-sha256'), checksum.value, presigner);
+    }
+  });
+});
