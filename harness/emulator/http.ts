@@ -8,6 +8,8 @@ import { XMLBuilder } from 'fast-xml-parser';
 export type HeaderList = [string, string][];
 
 export class BodyTooLarge extends Error {}
+/** The client went away before it sent the whole body: nobody is left to answer. */
+export class RequestAborted extends Error {}
 
 /**
  * Reads a request body, refusing one over `limit` bytes: a declared Content-Length at once, a chunked body as
@@ -39,7 +41,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (!refused) resolve(Buffer.concat(chunks));
     });
     req.on('error', reject);
-    req.on('aborted', () => reject(new Error('request aborted')));
+    req.on('aborted', () => reject(new RequestAborted('request aborted')));
   });
 }
 

@@ -126,6 +126,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const server = createServer({ ...tls, ...timeouts }, guarded(surface, handler, errors));
       server.maxConnections = 1_000;
       server.on('clientError', answerClientError);
+      // No listener for CONNECT would close the connection unanswered; R2's endpoints proxy nothing.
+      server.on('connect', (_req, socket: Duplex) =>
+        socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
+      );
       servers.push(server);
       await listen(server, options.port ? options.port + i : 0);
     }

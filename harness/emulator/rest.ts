@@ -10,7 +10,15 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parsePolicyData, serializePolicy } from '../policy/formats.ts';
 import { restRejection } from '../policy/validate.ts';
-import { BodyTooLarge, type ErrorFormat, logInternalError, type Reply, readBody, send } from './http.ts';
+import {
+  BodyTooLarge,
+  type ErrorFormat,
+  logInternalError,
+  type Reply,
+  RequestAborted,
+  readBody,
+  send,
+} from './http.ts';
 import type { EdgeCache } from './public.ts';
 import type { RequestLog } from './request-log.ts';
 import { BUCKET_NAME, type Bucket, type Store } from './store.ts';
@@ -68,6 +76,7 @@ export function restHandler(settings: RestSettings) {
     } catch (error) {
       if (error instanceof BodyTooLarge) reply = failure(413, 10000, 'Request body too large');
       else if (error instanceof BadTarget) reply = failure(400, 7003, 'Could not route to this request target.');
+      else if (error instanceof RequestAborted) reply = failure(400, 10000, 'The request body was cut short.');
       else {
         logInternalError('api', req, error);
         reply = failure(500, 10001, 'Internal error');

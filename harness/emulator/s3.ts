@@ -15,6 +15,7 @@ import {
   hostName,
   logInternalError,
   type Reply,
+  RequestAborted,
   readBody,
   s3Error,
   send,
@@ -96,6 +97,12 @@ export function s3Handler(settings: S3Settings) {
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         reply = s3Error(413, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+      } else if (error instanceof RequestAborted) {
+        reply = s3Error(
+          400,
+          'IncompleteBody',
+          'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+        );
       } else {
         logInternalError('s3', req, error);
         reply = s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.');
