@@ -9,7 +9,6 @@
 
 import { type Browser, type BrowserContext, type TestInfo, test } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
-import { loadCases } from '../cases/load.ts';
 import type { BrowserExpectation, CaseRequest, Step } from '../cases/model.ts';
 import type { Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
@@ -21,7 +20,7 @@ import { decidePreflight } from '../fetch/preflight.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
-import { casesPath } from './global-setup.ts';
+import { runCases } from './global-setup.ts';
 import { caseRun, failOnMismatches, failWith, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
 
 /** Which browser sent a logged request: raw clients send no User-Agent at all. */
@@ -173,7 +172,7 @@ async function newContext(browser: Browser, browserName: string): Promise<Browse
 const sharedContext = process.env.CORS_BROWSER_CONTEXT === 'worker';
 let workerPage: { context: BrowserContext; page: CasePage } | undefined;
 
-const { cases } = loadCases([casesPath()]);
+const cases = runCases();
 
 for (const c of cases) {
   test.describe(c.id, () => {

@@ -4,7 +4,6 @@
  */
 
 import { type TestInfo, test } from '@playwright/test';
-import { loadCases } from '../cases/load.ts';
 import type { CaseRequest, LoadedCase, PolicyRejection, Step } from '../cases/model.ts';
 import { exchangeText } from '../check/exchange.ts';
 import { checkHttp, type Mismatch } from '../check/expect.ts';
@@ -13,7 +12,7 @@ import { type CorsPolicy, type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
-import { casesPath } from './global-setup.ts';
+import { runCases } from './global-setup.ts';
 import { caseRun, failOnMismatches, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
 
 async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, at: DocPath, info: TestInfo) {
@@ -119,7 +118,7 @@ async function checkRejection(
   failOnMismatches(c, mismatches);
 }
 
-const { cases } = loadCases([casesPath()]);
+const cases = runCases();
 
 for (const c of cases) {
   if (isSimple(c)) {
