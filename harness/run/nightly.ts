@@ -8,7 +8,7 @@
  * Ctrl-C stops the wave in progress (which puts its buckets back) and runs no further wave.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCases } from '../cases/load.ts';
@@ -100,15 +100,51 @@ export async function nightly(argv: string[], env: NodeJS.ProcessEnv = process.e
   return worst;
 }
 
+interface JsonSuite {
+  title: string;
+  suites?: JsonSuite[];
+  specs?: { title: string; tests: { projectName: string; status: string }[] }[];
+}
+
+/** A Markdown summary of reports/results.json, for $GITHUB_STEP_SUMMARY: counts, then every unexpected test. */
+export function summary(env: NodeJS.ProcessEnv = process.env): string {
+  const file = path.join(reportDir(env), 'results.json');
+  const report = JSON.parse(readFileSync(file, 'utf8')) as {
+    stats: { expected: number; unexpected: number; skipped: number; flaky: number; duration: number };
+    suites: JsonSuite[];
+  };
+  const failed: string[] = [];
+  const walk = (suite: JsonSuite, parent: string) => {
+    const title = suite.title.endsWith('.ts') ? parent : suite.title;
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests)
+        if (t.status === 'unexpected') failed.push(`\`[${t.projectName}] ${title} › ${spec.title}\``);
+    for (const child of suite.suites ?? []) walk(child, title);
+  };
+  for (const suite of report.suites) walk(suite, '');
+  const { stats } = report;
+  const lines = [
+    '## R2 CORS conformance, nightly',
+    '',
+    `${stats.expected} passed, ${stats.unexpected} failed, ${stats.skipped} skipped, ${stats.flaky} flaky (${Math.round(stats.duration / 1000)} s)`,
+  ];
+  if (failed.length > 0) lines.push('', '### Failed', '', ...failed.map((f) => `- ${f}`));
+  lines.push('', 'The HTML report is in the `conformance-report` artifact (`npx playwright show-report html`).');
+  return `${lines.join('\n')}\n`;
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const command = process.argv[2];
+  if (command === 'summary') process.stdout.write(summary());
   const result =
-    command === 'merge'
-      ? mergeReports()
-      : nightly(process.argv.slice(2)).catch((error) => {
-          console.error(`[nightly] ${(error as Error).message}`);
-          return 2;
-        });
+    command === 'summary'
+      ? Promise.resolve(0)
+      : command === 'merge'
+        ? mergeReports()
+        : nightly(process.argv.slice(2)).catch((error) => {
+            console.error(`[nightly] ${(error as Error).message}`);
+            return 2;
+          });
   result.then((code) => {
     process.exitCode = code;
   });
