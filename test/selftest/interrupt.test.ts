@@ -212,7 +212,11 @@ test('restore refuses beside a live run, names what it holds, and with --wait re
   const slowS3 = ownerClient(slowEnv);
   const mine = await seedOwnersBuckets(slowS3, 'slow', 2);
   const before = await snapshot(slowS3, mine);
-  const liveEnv = liveEnvOf(slowEnv, { R2_BUCKETS: mine.join(','), CORS_CASES: 'test/fixtures/selftest/cases' });
+  const liveEnv = liveEnvOf(slowEnv, {
+    R2_BUCKETS: mine.join(','),
+    CORS_CASES: 'test/fixtures/selftest/cases',
+    CORS_PROPAGATION_DEADLINE: '600',
+  });
   const run = startSuite(liveEnv);
   children.push(run.child);
   const journals = path.join(liveEnv.R2_CORS_STATE_DIR as string, 'journal');
