@@ -8,6 +8,8 @@ import { defineConfig } from '@playwright/test';
 import { detectBrowsers } from './harness/browsers/detect.ts';
 
 const browsers = detectBrowsers();
+/** Where every output goes (reports/README.md); the self-tests point it elsewhere. */
+const reports = process.env.CORS_REPORTS_DIR ?? 'reports';
 // Said once, by the main process (workers load this file too).
 if (!process.env.TEST_WORKER_INDEX) for (const note of browsers.notes) console.log(`[r2-cors] ${note}`);
 
@@ -16,7 +18,7 @@ export default defineConfig({
   globalSetup: './harness/conformance/global-setup.ts',
   // Awaited even when Ctrl-C stops the set-up: it waits for the set-up to settle and put the buckets back.
   globalTeardown: './harness/conformance/global-teardown.ts',
-  outputDir: 'reports/test-results',
+  outputDir: `${reports}/test-results`,
   forbidOnly: Boolean(process.env.CI),
   fullyParallel: true,
   // Checks wait on the network, not the CPU: more workers than cores pays off.
@@ -25,8 +27,11 @@ export default defineConfig({
   timeout: Number(process.env.CORS_TEST_TIMEOUT ?? 180) * 1000,
   reporter: [
     ['list'],
-    ['html', { outputFolder: 'reports/html', open: 'never' }],
-    ['json', { outputFile: 'reports/results.json' }],
+    ['html', { outputFolder: `${reports}/html`, open: 'never' }],
+    ['json', { outputFile: `${reports}/results.json` }],
+    ['junit', { outputFile: `${reports}/junit.xml` }],
+    // The conformance page, conformance.json, summary.md and observations.json (reports/README.md).
+    ['./harness/report/reporter.ts', { outputDir: reports, htmlFolder: 'html' }],
   ],
   projects: [
     { name: 'raw', testMatch: 'raw.spec.ts' },

@@ -71,7 +71,7 @@ try {
     CORS_CASES: cases,
     CORS_BROWSERS: process.env.CORS_BROWSERS ?? 'none',
     R2_CORS_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-bench-state-')),
-    CORS_REPORT_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-bench-reports-')),
+    CORS_REPORTS_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-bench-reports-')),
   };
   const { target } = targetFromEnv({ ...base, R2_BUCKETS: 'x' });
   const pool = Array.from({ length: 4 }, (_, i) => `bench-pool-${i + 1}`);

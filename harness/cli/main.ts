@@ -1,12 +1,14 @@
 /** `r2-cors <command>`: the harness's command-line entry point. */
+import { calibrate } from './calibrate.ts';
 import { convert } from './convert.ts';
+import { diff } from './diff.ts';
 import { emulator } from './emulator.ts';
 import { explain } from './explain.ts';
 import { lint } from './lint.ts';
 import { restore } from './restore.ts';
 import { type Command, EXIT, UsageError, wantsHelp } from './usage.ts';
 
-const COMMANDS: Command[] = [lint, convert, explain, emulator, restore];
+const COMMANDS: Command[] = [lint, convert, explain, emulator, restore, diff, calibrate];
 
 const HELP = `Usage: r2-cors <command> [options]
 

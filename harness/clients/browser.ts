@@ -3,8 +3,13 @@
  * what the browser allowed, what JavaScript could read, and — from Chromium's DevTools protocol — why it blocked.
  * No `route` is ever registered (Playwright would then answer preflights itself): pages reach their origin and
  * R2 through the proxy (harness/browsers/proxy.ts).
+ *
+ * A session is one browser context with one page per origin, navigated once and kept: cases that share the
+ * context share its pages (harness/browsers/isolation.ts says when that is safe). Everything a check learns is
+ * keyed by its URL, so checks of different cases may run side by side.
  */
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
+import { timed } from '../browsers/timings.ts';
 
 export interface PageRequest {
   url: string;
@@ -33,87 +38,149 @@ export interface BrowserObservation {
   preflightSeenByDevtools?: boolean;
 }
 
-/** A page per case context, kept at the right origin; Chromium also gets a DevTools session. */
-export class CasePage {
-  private page?: Page;
-  private cdp?: CDPSession;
-  private corsErrors: { url: string; reason: string }[] = [];
-  private preflights: string[] = [];
+/** How long to wait for DevTools to report a failed request after fetch() rejected: it usually already has. */
+const FAILURE_REPORT_MS = 2000;
+
+/** Chromium's DevTools view of one page's requests, by URL: preflights seen, and how each request failed. */
+class DevtoolsWatch {
   private urls = new Map<string, string>();
+  private preflightIds = new Set<string>();
+  private preflights = new Map<string, number>();
+  private failures = new Map<string, { count: number; reason?: string }>();
+  private waiters = new Map<string, (() => void)[]>();
+
+  constructor(cdp: CDPSession) {
+    cdp.on('Network.requestWillBeSent', (event) => {
+      this.urls.set(event.requestId, event.request.url);
+      if (event.initiator.type === 'preflight') {
+        this.preflightIds.add(event.requestId);
+        this.preflights.set(event.request.url, (this.preflights.get(event.request.url) ?? 0) + 1);
+      }
+    });
+    cdp.on('Network.loadingFailed', (event) => {
+      const url = this.urls.get(event.requestId);
+      // The request the page made, not its preflight: that is where Chromium puts the CORS error.
+      if (url === undefined || this.preflightIds.has(event.requestId)) return;
+      const reason = (event as { corsErrorStatus?: { corsError: string } }).corsErrorStatus?.corsError;
+      const seen = this.failures.get(url);
+      this.failures.set(url, { count: (seen?.count ?? 0) + 1, reason });
+      for (const wake of this.waiters.get(url) ?? []) wake();
+      this.waiters.delete(url);
+    });
+  }
+
+  mark(url: string) {
+    return { preflights: this.preflights.get(url) ?? 0, failures: this.failures.get(url)?.count ?? 0 };
+  }
+
+  preflightSince(url: string, mark: { preflights: number }): boolean {
+    return (this.preflights.get(url) ?? 0) > mark.preflights;
+  }
+
+  /** The blocking reason of the page's request to url since the mark, once DevTools has reported its failure. */
+  async failureSince(url: string, mark: { failures: number }): Promise<string | undefined> {
+    if ((this.failures.get(url)?.count ?? 0) <= mark.failures) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, FAILURE_REPORT_MS);
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.waiters.set(url, [...(this.waiters.get(url) ?? []), wake]);
+      });
+    }
+    return (this.failures.get(url)?.count ?? 0) > mark.failures ? this.failures.get(url)?.reason : undefined;
+  }
+}
+
+interface OriginPage {
+  page: Page;
+  devtools?: DevtoolsWatch;
+}
+
+export class BrowserSession {
+  private pages = new Map<string, Promise<OriginPage>>();
 
   constructor(
-    private readonly context: BrowserContext,
+    readonly context: BrowserContext,
     private readonly chromium: boolean,
   ) {}
 
-  private async open(origin: string): Promise<Page> {
-    if (!this.page) {
-      this.page = await this.context.newPage();
-      if (this.chromium) {
-        this.cdp = await this.context.newCDPSession(this.page);
-        await this.cdp.send('Network.enable');
-        this.cdp.on('Network.loadingFailed', (event) => {
-          const reason = (event as { corsErrorStatus?: { corsError: string } }).corsErrorStatus?.corsError;
-          if (reason) this.corsErrors.push({ url: this.urls.get(event.requestId) ?? '', reason });
-        });
-        this.cdp.on('Network.requestWillBeSent', (event) => {
-          this.urls.set(event.requestId, event.request.url);
-          if (event.initiator.type === 'preflight') this.preflights.push(event.request.url);
-        });
-      }
+  /** The page at this origin: opened and navigated on first use, then kept. */
+  private page(origin: string): Promise<OriginPage> {
+    let page = this.pages.get(origin);
+    if (!page) {
+      page = this.open(origin);
+      this.pages.set(origin, page);
+      // A failed navigation is not kept: the next check tries again (and fails with its own error).
+      page.catch(() => this.pages.delete(origin));
     }
-    if (this.page.url() === 'about:blank' || new URL(this.page.url()).origin !== origin)
-      await this.page.goto(`${origin}/`);
-    return this.page;
+    return page;
+  }
+
+  private async open(origin: string): Promise<OriginPage> {
+    return timed('navigation', async () => {
+      const page = await this.context.newPage();
+      let devtools: DevtoolsWatch | undefined;
+      if (this.chromium) {
+        const cdp = await this.context.newCDPSession(page);
+        devtools = new DevtoolsWatch(cdp);
+        await cdp.send('Network.enable');
+      }
+      await page.goto(`${origin}/`);
+      return { page, devtools };
+    });
   }
 
   async fetch(origin: string, request: PageRequest): Promise<BrowserObservation> {
-    const page = await this.open(origin);
-    this.corsErrors = [];
-    this.preflights = [];
-    const result = await page.evaluate(async (r) => {
-      try {
-        // This runs in the page: the browser's fetch, whose options Node's types do not all know.
-        const init: Record<string, unknown> = {
-          method: r.method,
-          headers: r.headers,
-          body: r.body,
-          credentials: r.credentials,
-          cache: r.cache,
-          mode: 'cors',
-        };
-        const response = await fetch(r.url, init as RequestInit);
-        const text = await response.text();
-        return {
-          ok: true as const,
-          status: response.status,
-          readable: [...response.headers.keys()],
-          body: r.wantBody ? text : undefined,
-        };
-      } catch (error) {
-        return { ok: false as const, error: String(error) };
-      }
-    }, request);
+    const { page, devtools } = await this.page(origin);
+    const mark = devtools?.mark(request.url);
+    const result = await timed('fetch', () =>
+      page.evaluate(async (r) => {
+        try {
+          // This runs in the page: the browser's fetch, whose options Node's types do not all know.
+          const init: Record<string, unknown> = {
+            method: r.method,
+            headers: r.headers,
+            body: r.body,
+            credentials: r.credentials,
+            cache: r.cache,
+            mode: 'cors',
+          };
+          const response = await fetch(r.url, init as RequestInit);
+          const text = await response.text();
+          return {
+            ok: true as const,
+            status: response.status,
+            readable: [...response.headers.keys()],
+            body: r.wantBody ? text : undefined,
+          };
+        } catch (error) {
+          return { ok: false as const, error: String(error) };
+        }
+      }, request),
+    );
+    const preflightSeenByDevtools = devtools && mark ? devtools.preflightSince(request.url, mark) : undefined;
     if (result.ok) {
       return {
         outcome: 'allowed',
         status: result.status,
         readable: result.readable,
         body: result.body,
-        preflightSeenByDevtools: this.seen(),
+        preflightSeenByDevtools,
       };
     }
-    let reason: string | undefined;
-    if (this.chromium) {
-      // loadingFailed can arrive just after fetch() rejects.
-      for (let i = 0; i < 20 && this.corsErrors.length === 0; i++)
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      reason = this.corsErrors.at(-1)?.reason;
-    }
-    return { outcome: 'blocked', readable: [], error: result.error, reason, preflightSeenByDevtools: this.seen() };
+    // Chromium's loadingFailed can arrive just after fetch() rejects: wait for it, not for a fixed time.
+    const reason = devtools && mark ? await devtools.failureSince(request.url, mark) : undefined;
+    return { outcome: 'blocked', readable: [], error: result.error, reason, preflightSeenByDevtools };
   }
 
-  private seen(): boolean | undefined {
-    return this.chromium ? this.preflights.length > 0 : undefined;
+  /** The cookies the context holds, by name and domain (never their values). */
+  async cookies(): Promise<string[]> {
+    return (await this.context.cookies()).map((c) => `${c.name} for ${c.domain}`);
+  }
+
+  async close() {
+    await this.context.close();
   }
 }

@@ -6,9 +6,9 @@
  * It reuses the buckets and policies of two cases of the corpus: `put-content-type-etag-exposed` (ETag
  * exposed) and `put-etag-not-exposed` (not exposed); it is skipped when the run does not include them.
  */
-import { expect, test } from '@playwright/test';
 import { readRunState } from '../run/state.ts';
 import { targetFromEnv } from '../targets/from-env.ts';
+import { expect, test } from './browser-test.ts';
 
 const ORIGIN = 'https://example.com';
 const PART_BYTES = 64 * 1024;

@@ -7,21 +7,34 @@
  * standard predicts from the raw responses, or be listed in harness/browsers/deviations.yaml.
  */
 
-import { type Browser, type BrowserContext, type TestInfo, test } from '@playwright/test';
+import type { TestInfo } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
-import type { BrowserExpectation, CaseRequest, Step } from '../cases/model.ts';
+import { contextMode, ownContextReason, wantsOwnContext } from '../browsers/isolation.ts';
+import { record } from '../browsers/timings.ts';
+import type { BrowserExpectation, CaseRequest, LoadedCase, Step } from '../cases/model.ts';
 import type { Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
-import { type BrowserObservation, CasePage } from '../clients/browser.ts';
+import type { BrowserObservation, BrowserSession } from '../clients/browser.ts';
 import { requestUrl, sendRaw } from '../clients/raw.ts';
 import { RequestLogClient } from '../clients/request-log.ts';
 import { predictBrowser } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
-import type { CaseRun } from '../run/state.ts';
+import { type CaseRun, readRunState } from '../run/state.ts';
+import { openSession, test } from './browser-test.ts';
 import { runCases } from './global-setup.ts';
-import { caseRun, failOnMismatches, failWith, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
+import {
+  caseRun,
+  failOnMismatches,
+  failWith,
+  location,
+  runStep,
+  waitAsAsked,
+  workerTarget,
+  zoneTurn,
+  zoneTurnEnd,
+} from './worker.ts';
 
 /** Which browser sent a logged request: raw clients send no User-Agent at all. */
 const USER_AGENT: Record<string, (ua: string) => boolean> = {
@@ -39,17 +52,33 @@ interface Observed extends BrowserObservation {
   preflightStatus?: number;
 }
 
+/** The emulator's request log, one reader per worker (none on a live target). */
+let requestLog: RequestLogClient | null | undefined;
+function workerRequestLog(): RequestLogClient | undefined {
+  if (requestLog === undefined) requestLog = RequestLogClient.fromEnv(workerTarget().dispatcher) ?? null;
+  return requestLog ?? undefined;
+}
+
+/**
+ * CORS_BROWSER_FAULT=same-urls, for the harness's self-tests only: every case's browser checks go to the first
+ * case's bucket, so that cases share URLs — the leak the isolation self-tests must see caught.
+ */
+function bucketOf(run: CaseRun, cases: LoadedCase[]): CaseRun {
+  const fault = process.env.CORS_BROWSER_FAULT;
+  if (fault === undefined) return run;
+  if (fault !== 'same-urls') throw new Error(`CORS_BROWSER_FAULT=${fault}: the only fault is same-urls`);
+  return readRunState().cases[cases[0].id] ?? run;
+}
+
 async function observe(
-  page: CasePage,
+  session: BrowserSession,
   browserName: string,
-  run: CaseRun,
+  url: string,
   request: CaseRequest & { from: string },
-): Promise<{ observed: Observed; url: string }> {
-  const t = workerTarget();
-  const url = await requestUrl(t, run.bucket, run.prefix, request);
-  const log = RequestLogClient.fromEnv(t.dispatcher);
-  const seq = log ? await log.mark() : 0;
-  const result = await page.fetch(request.from, {
+): Promise<Observed> {
+  const log = workerRequestLog();
+  const from = log ? await log.start() : 0;
+  const result = await session.fetch(request.from, {
     url,
     method: request.method,
     headers: request.headers ?? {},
@@ -64,9 +93,15 @@ async function observe(
   let actualReached: boolean | undefined;
   let preflightStatus: number | undefined;
   if (log) {
-    const path = new URL(url).pathname;
-    const mine = (await log.since(seq)).entries.filter(
-      (e) => e.path === path && e.origin === request.from && USER_AGENT[browserName]?.(e.userAgent ?? ''),
+    // Other checks (other workers, the raw project, other browsers) share the log: this check's entries are
+    // those for its URL, from its origin and its browser.
+    const { hostname, pathname } = new URL(url);
+    const mine = (await log.after(from)).filter(
+      (e) =>
+        e.path === pathname &&
+        e.host.replace(/:\d+$/, '') === hostname &&
+        e.origin === request.from &&
+        USER_AGENT[browserName]?.(e.userAgent ?? ''),
     );
     const options = mine.find((e) => e.method === 'OPTIONS');
     preflightSent = options !== undefined;
@@ -75,7 +110,7 @@ async function observe(
   }
   const preflight: PreflightSeen =
     preflightSent === undefined ? 'unknown' : preflightSent ? 'sent' : needed ? 'cached' : 'none';
-  return { observed: { ...result, preflight, actualReached, preflightStatus }, url };
+  return { ...result, preflight, actualReached, preflightStatus };
 }
 
 function compare(
@@ -153,48 +188,28 @@ function compare(
   return out;
 }
 
-async function newContext(browser: Browser, browserName: string): Promise<BrowserContext> {
-  const proxy = process.env.R2_CORS_PROXY;
-  if (!proxy) throw new Error('R2_CORS_PROXY is not set: the browsers need the set-up of `npx playwright test`');
-  // No route of any kind: the proxy puts pages at their origin and reaches R2's hosts.
-  // Chromium trusts the local CA's certificates by their key (harness/browsers/detect.ts); the others are told
-  // to accept them. Either way the browser still enforces CORS.
-  return browser.newContext({
-    proxy: { server: proxy, bypass: '<-loopback>' },
-    ignoreHTTPSErrors: browserName !== 'chromium',
-  });
-}
-
-/**
- * CORS_BROWSER_CONTEXT=worker shares one context (and page) per worker instead of one per case: faster, and
- * still isolated, since every case has a bucket of its own and preflight cache entries are keyed by URL.
- */
-const sharedContext = process.env.CORS_BROWSER_CONTEXT === 'worker';
-let workerPage: { context: BrowserContext; page: CasePage } | undefined;
+const mode = contextMode();
+/** Whether a check of this worker has sent credentials (and so may have been answered with cookies). */
+let credentialsSent = false;
 
 const cases = runCases();
+test.afterEach(({}, info) => zoneTurnEnd(info));
 
 for (const c of cases) {
   test.describe(c.id, () => {
-    // One browser context per case (the preflight cache is per context), its requests in order.
+    // A case's requests in order, in one worker (its preflight cache entries are the point of some cases).
     test.describe.configure({ mode: 'default' });
-    let context: BrowserContext | undefined;
-    let page: CasePage | undefined;
-    test.beforeAll(async ({ browser, browserName }) => {
-      if (sharedContext) {
-        if (!workerPage) {
-          const shared = await newContext(browser, browserName);
-          workerPage = { context: shared, page: new CasePage(shared, browserName === 'chromium') };
-        }
-        page = workerPage.page;
-        return;
-      }
-      context = await newContext(browser, browserName);
-      page = new CasePage(context, browserName === 'chromium');
-    });
-    test.afterAll(async () => {
-      await context?.close();
-    });
+    const ownContext = wantsOwnContext(c, mode);
+    let own: BrowserSession | undefined;
+    if (ownContext) {
+      test.beforeAll(async ({ browser, browserName }) => {
+        own = await openSession(browser, browserName);
+      });
+      test.afterAll(async () => {
+        await own?.close();
+        own = undefined;
+      });
+    }
 
     // A sequence's apply and purge steps run before the request that follows them, on this browser's bucket;
     // refusals of invalid policies are raw checks.
@@ -207,17 +222,29 @@ for (const c of cases) {
       const before = pending;
       pending = [];
       const request = step.request;
-      test(request.id, async ({ browserName }, info) => {
+      test(request.id, async ({ browserName, browser, shared }, info) => {
+        await zoneTurn(c, step);
+        // For the conformance page's header (harness/report/reporter.ts).
+        info.annotations.push({ type: 'browser', description: `${browserName} ${browser.version()}` });
+        const started = Date.now();
+        try {
+          await check(own ?? shared, ownContext ? 'own' : 'shared', browserName, info);
+        } finally {
+          record('check', started);
+        }
+      });
+
+      async function check(session: BrowserSession, context: 'own' | 'shared', browserName: string, info: TestInfo) {
         test.skip(request.from === undefined || request.from === 'null', 'a browser check needs a page origin (from)');
         test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
         test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
         const main = caseRun(c);
-        const own = isSimple(c) ? main : main.perBrowser?.[browserName];
+        const mine = isSimple(c) ? main : main.perBrowser?.[browserName];
         test.skip(
-          !own,
+          !mine,
           'a sequence case needs a bucket per browser, made only where the harness owns the buckets (the emulator); here it is checked raw only',
         );
-        const run = own as CaseRun;
+        const run = mine as CaseRun;
         if (run.error) failWith(run.error.message);
         for (const s of before) {
           await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {
@@ -228,20 +255,41 @@ for (const c of cases) {
           !run.surfaces.includes(request.surface),
           `the target has no ${request.surface} surface for bucket ${run.bucket}`,
         );
+        // A shared context must hold nothing another case left. Once this worker has sent credentials, in any
+        // context, the shared context's cookie jar is read before each of its checks and must be empty.
+        let sharedCookies: string[] | undefined;
+        if (context === 'shared' && credentialsSent) {
+          sharedCookies = await session.cookies();
+          const carried = sharedCookies;
+          if (carried.length > 0) {
+            failWith(
+              `the browser context this worker shares carries cookies an earlier case was answered with (${carried.join(', ')}); ` +
+                'a case that sends credentials needs a context of its own (CORS_BROWSER_CONTEXT=auto gives it one)',
+            );
+          }
+        }
         const from = request.from as string;
         const expected = request.expect?.browser;
+        if (expected?.assumed) info.annotations.push({ type: 'assumed', description: expected.assumed });
 
+        const why = context === 'own' && mode === 'auto' ? ownContextReason(c) : undefined;
+        if (why) info.annotations.push({ type: 'own browser context', description: why });
         await waitAsAsked(request);
-        // Without a stated outcome, the standard's prediction from the raw responses is the expectation.
-        const raw = expected ? undefined : await sendRaw(workerTarget(), run.bucket, run.prefix, request);
         const credentials = request.credentials ?? 'same-origin';
+        if (credentials === 'include') credentialsSent = true;
+        const at = bucketOf(run, cases);
+        const url = await requestUrl(workerTarget(), at.bucket, at.prefix, request);
+        // Without a stated outcome, the standard's prediction from the raw responses is the expectation. The raw
+        // exchange and the browser's go side by side: the request log tells them apart (raw sends no User-Agent).
+        const [raw, observed] = await Promise.all([
+          expected ? undefined : sendRaw(workerTarget(), at.bucket, at.prefix, request),
+          observe(session, browserName, url, { ...request, from }),
+        ]);
         const prediction = raw
           ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
           : undefined;
-
-        const { observed, url } = await observe(page as CasePage, browserName, run, { ...request, from });
         await info.attach('browser observation', {
-          body: JSON.stringify({ url: redactUrl(url), ...observed, prediction }, null, 2),
+          body: JSON.stringify({ url: redactUrl(url), context, sharedCookies, ...observed, prediction }, null, 2),
           contentType: 'application/json',
         });
         if (observed.reason) info.annotations.push({ type: 'blocked because', description: observed.reason });
@@ -260,9 +308,9 @@ for (const c of cases) {
           );
         }
 
-        const at = [...step.path, 'expect', 'browser'];
+        const where = [...step.path, 'expect', 'browser'];
         if (expected) {
-          const mismatches = compare(browserName, expected, observed, at, info);
+          const mismatches = compare(browserName, expected, observed, where, info);
           failOnMismatches(c, mismatches);
           return;
         }
@@ -290,7 +338,7 @@ for (const c of cases) {
             `'${title}' is listed as a ${browserName} deviation ("${listed.reason}"), but ${browserName} now does what the standard predicts (${predicted}); remove it from harness/browsers/deviations.yaml`,
           );
         }
-      });
+      }
     }
   });
 }

@@ -20,6 +20,7 @@ import { holdRun, releaseRun } from '../run/live.ts';
 import { checkJournals, checkLeftovers, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
 import { stateDir, writeRunState } from '../run/state.ts';
 import { casesOfRun } from '../run/waves.ts';
+import { startZoneLock, zoneWideFromEnv } from '../run/zone-lock.ts';
 import { formatProblem } from '../schema/problems.ts';
 import { targetFromEnv, targetKind } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
@@ -122,6 +123,7 @@ async function setUp(lifecycle: Lifecycle) {
   } catch (error) {
     throw plainError((error as Error).message);
   }
+  zoneWideFromEnv();
   const kind = targetKind();
   let propagation: PropagationDelay;
   try {
@@ -202,12 +204,19 @@ async function setUp(lifecycle: Lifecycle) {
     process.env.R2_CORS_RUN_STATE = writeRunState(state);
     const pages = browsers.length > 0 ? await startPageServers(cases, target, state) : undefined;
     if (pages) process.env.R2_CORS_PROXY = pages.proxy.server;
-    if (stop.signal.aborted) await pages?.close();
+    // The custom-domain zone's readers/writer lock, for every worker (harness/run/zone-lock.ts).
+    const zoneLock = await startZoneLock();
+    process.env.R2_CORS_ZONE_LOCK = zoneLock.address;
+    if (stop.signal.aborted) {
+      await pages?.close();
+      await zoneLock.close();
+    }
     stopIfAborted(stop.signal);
     phase = 'tests';
     lifecycle.teardown = async () => {
       phase = 'teardown';
       signals = 0;
+      await zoneLock.close();
       if (pages?.proxy.refused.length)
         log(`the proxy refused hosts it was not told about: ${[...new Set(pages.proxy.refused)].join(', ')}`);
       await pages?.close();

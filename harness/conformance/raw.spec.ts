@@ -9,11 +9,21 @@ import { exchangeText } from '../check/exchange.ts';
 import { checkHttp, type Mismatch } from '../check/expect.ts';
 import { sendRaw } from '../clients/raw.ts';
 import { type CorsPolicy, type DocPath, formatPath } from '../policy/model.ts';
+import { ATTACHMENT, assumedResults, type Observation, observeExchange } from '../report/observation.ts';
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
 import { runCases } from './global-setup.ts';
-import { caseRun, failOnMismatches, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
+import {
+  caseRun,
+  failOnMismatches,
+  location,
+  runStep,
+  waitAsAsked,
+  workerTarget,
+  zoneTurn,
+  zoneTurnEnd,
+} from './worker.ts';
 
 async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, at: DocPath, info: TestInfo) {
   test.skip(
@@ -72,7 +82,27 @@ async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, a
       { location: location(c, blockAt) },
     );
   }
+  await attachObservation(info, {
+    target: workerTarget().kind,
+    case: c.id,
+    request: request.id,
+    surface: request.surface,
+    legs: observeExchange(exchange),
+    assumed: assumedResults(
+      c,
+      [
+        [...at, 'expect', 'preflight'],
+        [...at, 'expect', 'response'],
+      ],
+      mismatches,
+    ),
+  });
   failOnMismatches(c, mismatches);
+}
+
+/** What was seen, for reports/observations.json and `r2-cors calibrate` (harness/report/observation.ts). */
+async function attachObservation(info: TestInfo, observation: Observation) {
+  await info.attach(ATTACHMENT, { body: JSON.stringify(observation), contentType: 'application/json' });
 }
 
 async function checkRejection(
@@ -95,6 +125,8 @@ async function checkRejection(
   for (const api of apis) {
     const expected = api === 's3' ? String(rejected.s3) : String(rejected.rest);
     const where = [...at.slice(0, -1), 'rejected', api];
+    const before = mismatches.length;
+    let answer = 'accepted';
     try {
       await workerTarget().putPolicy(run.bucket, policy, api);
       mismatches.push({
@@ -105,6 +137,7 @@ async function checkRejection(
       });
     } catch (error) {
       if (!(error instanceof PolicyRejected)) throw error;
+      answer = `${error.code} (${error.status})`;
       if (error.code !== expected) {
         mismatches.push({
           path: where,
@@ -114,11 +147,21 @@ async function checkRejection(
         });
       }
     }
+    await attachObservation(info, {
+      target: workerTarget().kind,
+      case: c.id,
+      request: `${formatPath(at)} refused`,
+      surface: `${api}-api`,
+      legs: [],
+      refusal: { api, answer },
+      assumed: assumedResults(c, [[...at.slice(0, -1), 'rejected']], mismatches.slice(before)),
+    });
   }
   failOnMismatches(c, mismatches);
 }
 
 const cases = runCases();
+test.afterEach(({}, info) => zoneTurnEnd(info));
 
 for (const c of cases) {
   if (isSimple(c)) {
@@ -126,6 +169,7 @@ for (const c of cases) {
       for (const step of c.steps) {
         if (step.kind !== 'request') continue;
         test(step.request.id, async ({}, info) => {
+          await zoneTurn(c, step);
           const run = caseRun(c);
           if (run.applied)
             info.annotations.push({
@@ -147,6 +191,7 @@ for (const c of cases) {
           const before = pending;
           pending = [];
           test(step.request.id, async ({}, info) => {
+            await zoneTurn(c, step);
             const run = caseRun(c);
             for (const s of before)
               await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {
@@ -159,6 +204,7 @@ for (const c of cases) {
           pending = [];
           const { policy, rejected } = step;
           test(`${formatPath(step.path)} refused`, async ({}, info) => {
+            await zoneTurn(c, step);
             const run = caseRun(c);
             for (const s of before)
               await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {

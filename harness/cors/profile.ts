@@ -6,6 +6,7 @@
  *
  * Each field's `why` text is shown wherever an expectation rests on the choice (explain, reports).
  */
+import type { RejectionKind } from '../policy/validate.ts';
 
 export interface Rejection {
   status: number;
@@ -45,6 +46,11 @@ export interface CorsProfile {
   preflightWithoutMethod: Rejection;
   /** Whether error responses (4xx/5xx) of the S3 API carry CORS headers. */
   corsOnErrors: boolean;
+  /**
+   * How a policy with a header name that is not an HTTP token (AllowedHeaders, ExposeHeaders) is refused:
+   * `malformed` (S3 MalformedXML) or `invalid` (S3 InvalidRequest); REST answers 10040 either way.
+   */
+  headerNameNotToken: RejectionKind;
   /**
    * Each [open] choice above in one sentence, by field name. Unless it says otherwise, the choice is AWS S3's
    * behaviour (shared/reference/s3-cors.md), taken because R2 does not document its own.
@@ -88,6 +94,7 @@ export const R2_PROFILE: CorsProfile = {
     message: 'Invalid Access-Control-Request-Method: null',
   },
   corsOnErrors: true,
+  headerNameNotToken: 'malformed',
   why: {
     wildcardAllowOrigin: "a '*' rule answers Access-Control-Allow-Origin: *",
     allowCredentials: 'Access-Control-Allow-Credentials: true whenever the origin is echoed',
@@ -103,5 +110,8 @@ export const R2_PROFILE: CorsProfile = {
     noPolicyPreflight: 'a preflight on a bucket without policy answers 403',
     preflightWithoutMethod: 'a preflight without Access-Control-Request-Method answers 400',
     corsOnErrors: 'error responses carry CORS headers when the request matches a rule',
+    headerNameNotToken:
+      'a header name that is not an HTTP token is refused like a bad origin, 400 MalformedXML on the S3 API ' +
+      '(R2 answers bad origins so [seen]; how it refuses such a header name is not public)',
   },
 };

@@ -15,19 +15,42 @@ import type { Bucket, Store } from './store.ts';
  *   never-propagate         a policy change never reaches requests
  *   allow-headers-star      a preflight answers Access-Control-Allow-Headers: * instead of the names asked for
  *                           (what R2 might do; it shows how browsers treat Authorization under '*')
+ *   other-profile           three of the profile's [open] choices made the other way (OTHER_PROFILE), as a live
+ *                           R2 might: `r2-cors calibrate` must name exactly those fields
+ *   set-cookie              a response to a request with Origin sets a cookie (as a CDN in front of a bucket
+ *                           may): the browser checks must keep it from reaching other cases
  */
-export type Fault = 'ignore-allowed-headers' | 'star-for-named-origin' | 'never-propagate' | 'allow-headers-star';
+export type Fault =
+  | 'ignore-allowed-headers'
+  | 'star-for-named-origin'
+  | 'never-propagate'
+  | 'allow-headers-star'
+  | 'other-profile'
+  | 'set-cookie';
 export const FAULTS: readonly Fault[] = [
   'ignore-allowed-headers',
   'star-for-named-origin',
   'never-propagate',
   'allow-headers-star',
+  'other-profile',
+  'set-cookie',
 ];
+
+/** What the `other-profile` fault changes. */
+export const OTHER_PROFILE: Partial<CorsProfile> = {
+  wildcardAllowOrigin: 'echo',
+  listSeparator: ',',
+  maxAgeOnActual: false,
+};
 
 export interface CorsSettings {
   store: Store;
   profile: CorsProfile;
   fault?: Fault;
+}
+
+function profileOf(settings: CorsSettings): CorsProfile {
+  return settings.fault === 'other-profile' ? { ...settings.profile, ...OTHER_PROFILE } : settings.profile;
 }
 
 function policyFor(settings: CorsSettings, bucket: Bucket): CorsPolicy | null {
@@ -60,7 +83,7 @@ export function preflightReply(
       requestMethod: headers['access-control-request-method'],
       requestHeaders: headers['access-control-request-headers'],
     },
-    settings.profile,
+    profileOf(settings),
   );
   if (evaluation.rejection) {
     const { status, code, message } = evaluation.rejection;
@@ -76,7 +99,10 @@ export function actualCorsHeaders(
   origin: string | undefined,
   method: string,
 ): HeaderList {
-  return faulty(settings, evaluateActual(policyFor(settings, bucket), { origin, method }, settings.profile).headers);
+  const headers = evaluateActual(policyFor(settings, bucket), { origin, method }, profileOf(settings)).headers;
+  if (settings.fault === 'set-cookie' && origin !== undefined)
+    return [...headers, ['Set-Cookie', 'r2-cors-fault=1; Path=/; Secure; SameSite=None']];
+  return faulty(settings, headers);
 }
 
 /** Adds CORS headers to a reply, unless it is an error and the profile says errors carry none. */
@@ -88,6 +114,6 @@ export function withCors(
   reply: Reply,
 ): Reply {
   if (!bucket) return reply;
-  if (reply.status >= 400 && !settings.profile.corsOnErrors) return reply;
+  if (reply.status >= 400 && !profileOf(settings).corsOnErrors) return reply;
   return { ...reply, headers: [...reply.headers, ...actualCorsHeaders(settings, bucket, origin, method)] };
 }

@@ -15,10 +15,11 @@ import type { Duplex } from 'node:stream';
 import { type CorsProfile, R2_PROFILE } from '../cors/profile.ts';
 import { loadOrCreateCa, serverTlsOptions } from '../tls/local-ca.ts';
 import type { Fault } from './cors.ts';
-import { EdgeCache, publicHandler } from './public.ts';
+import { type ErrorFormat, guarded, type Handler } from './http.ts';
+import { EdgeCache, publicErrors, publicHandler } from './public.ts';
 import { RequestLog } from './request-log.ts';
-import { restHandler } from './rest.ts';
-import { s3Handler } from './s3.ts';
+import { restErrors, restHandler } from './rest.ts';
+import { s3Errors, s3Handler } from './s3.ts';
 import { type PropagationDelay, Store } from './store.ts';
 
 export interface EmulatorOptions {
@@ -36,6 +37,8 @@ export interface EmulatorOptions {
   maxObjectBytes?: number;
   /** A deliberate misbehaviour, for the harness's self-tests (see cors.ts). */
   fault?: Fault;
+  /** How long a client may take to send a request's headers before it is answered 408. Default 10 s. */
+  headersTimeoutMs?: number;
 }
 
 export interface Credentials {
@@ -90,31 +93,43 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const profile = options.profile ?? R2_PROFILE;
   const common = { store, profile, log, fault: options.fault };
 
-  const handlers = [
-    s3Handler({
-      ...common,
-      accountId: credentials.accountId,
-      credentials: new Map([[credentials.accessKeyId, credentials.secretAccessKey]]),
-      maxObjectBytes: options.maxObjectBytes ?? 64 * 1024 * 1024,
-    }),
-    restHandler({ store, log, cache, accountId: credentials.accountId, token: credentials.apiToken }),
-    publicHandler(common, 'public'),
-    publicHandler(common, 'custom', cache),
+  const handlers: [string, Handler, ErrorFormat][] = [
+    [
+      's3',
+      s3Handler({
+        ...common,
+        accountId: credentials.accountId,
+        credentials: new Map([[credentials.accessKeyId, credentials.secretAccessKey]]),
+        maxObjectBytes: options.maxObjectBytes ?? 64 * 1024 * 1024,
+      }),
+      s3Errors,
+    ],
+    [
+      'api',
+      restHandler({ store, log, cache, accountId: credentials.accountId, token: credentials.apiToken }),
+      restErrors,
+    ],
+    ['public', publicHandler(common, 'public'), publicErrors],
+    ['custom', publicHandler(common, 'custom', cache), publicErrors],
   ];
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const timeouts = {
+    headersTimeout,
+    requestTimeout: Math.max(30_000, headersTimeout),
+    keepAliveTimeout: 5_000,
+    // Node checks both timeouts only this often (default every 30 s, which made a 10 s timeout 27–40 s).
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, headersTimeout / 4)),
+  };
   const servers: Server[] = [];
   try {
-    for (const [i, handler] of handlers.entries()) {
-      const server = createServer(
-        { ...tls, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
-        (req, res) => {
-          Promise.resolve(handler(req, res)).catch(() => {
-            if (!res.headersSent) res.writeHead(500).end();
-            else res.destroy();
-          });
-        },
-      );
+    for (const [i, [surface, handler, errors]] of handlers.entries()) {
+      const server = createServer({ ...tls, ...timeouts }, guarded(surface, handler, errors));
       server.maxConnections = 1_000;
       server.on('clientError', answerClientError);
+      // No listener for CONNECT would close the connection unanswered; R2's endpoints proxy nothing.
+      server.on('connect', (_req, socket: Duplex) =>
+        socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
+      );
       servers.push(server);
       await listen(server, options.port ? options.port + i : 0);
     }
@@ -148,13 +163,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
 }
 
-/** Malformed requests, oversized headers, half-closed connections: an answer when possible, never a crash. */
+/**
+ * Malformed requests, oversized headers, too slow clients, half-closed connections: an answer when possible,
+ * never a crash.
+ */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex) {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? '431 Request Header Fields Too Large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : '400 Bad Request';
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CorsSettings, preflightReply, withCors } from './cors.ts';
-import { headerMap, hostName, htmlError, type Reply, send } from './http.ts';
+import { type ErrorFormat, headerMap, hostName, htmlError, type Reply, send } from './http.ts';
 import type { RequestLog } from './request-log.ts';
 import { objectReply } from './s3.ts';
 import type { Bucket } from './store.ts';
@@ -14,6 +14,10 @@ import type { Bucket } from './store.ts';
 export interface PublicSettings extends CorsSettings {
   log: RequestLog;
 }
+
+/** Errors the plumbing answers on the public hosts (http.ts `guarded`), as HTML pages. */
+export const publicErrors: ErrorFormat = (status, message) =>
+  htmlError(status, status === 500 ? 'Internal Server Error' : 'Bad Request', message);
 
 interface CachedReply {
   reply: Reply;

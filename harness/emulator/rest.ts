@@ -10,7 +10,15 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parsePolicyData, serializePolicy } from '../policy/formats.ts';
 import { restRejection } from '../policy/validate.ts';
-import { BodyTooLarge, type Reply, readBody, send } from './http.ts';
+import {
+  BodyTooLarge,
+  type ErrorFormat,
+  logInternalError,
+  type Reply,
+  RequestAborted,
+  readBody,
+  send,
+} from './http.ts';
 import type { EdgeCache } from './public.ts';
 import type { RequestLog } from './request-log.ts';
 import { BUCKET_NAME, type Bucket, type Store } from './store.ts';
@@ -39,34 +47,63 @@ function json(status: number, value: unknown): Reply {
 
 const noBucket = () => failure(404, 10006, 'The specified bucket does not exist.');
 
+/** Errors the plumbing answers on the REST API (http.ts `guarded`), in Cloudflare's envelope. */
+export const restErrors: ErrorFormat = (status, message) => failure(status, status === 500 ? 10001 : 7000, message);
+
+/** A request target that is not a path (`//`, `http://[::1`, `*`): Cloudflare routes nothing there. */
+class BadTarget extends Error {}
+
+/** A path segment that is not valid percent-encoding names no bucket or domain. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadTarget();
+  }
+}
+
 export function restHandler(settings: RestSettings) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'https://api.invalid');
+    const url = requestUrl(req.url ?? '/');
     let reply: Reply;
     try {
+      if (!url) throw new BadTarget();
       const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, MAX_BODY);
       reply = authorized(req, settings.token)
         ? route(settings, method, url, body)
         : failure(403, 10000, 'Authentication error');
     } catch (error) {
-      reply =
-        error instanceof BodyTooLarge
-          ? failure(413, 10000, 'Request body too large')
-          : failure(500, 10001, 'Internal error');
+      if (error instanceof BodyTooLarge) reply = failure(413, 10000, 'Request body too large');
+      else if (error instanceof BadTarget) reply = failure(400, 7003, 'Could not route to this request target.');
+      else if (error instanceof RequestAborted) reply = failure(400, 10000, 'The request body was cut short.');
+      else {
+        logInternalError('api', req, error);
+        reply = failure(500, 10001, 'Internal error');
+      }
     }
     // The log's own reads are not logged: they would fill it with themselves.
-    if (!url.pathname.startsWith('/__emulator/')) {
+    if (!url?.pathname.startsWith('/__emulator/')) {
       settings.log.add({
         surface: 'api',
         method,
         host: req.headers.host ?? '',
-        path: url.pathname,
+        path: url?.pathname ?? '',
         status: reply.status,
       });
     }
     send(req, res, reply);
   };
+}
+
+/** The request target as a URL, when it is one this API can route (origin-form, `/…`). */
+function requestUrl(target: string): URL | undefined {
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+  try {
+    return new URL(target, 'https://api.invalid');
+  } catch {
+    return undefined;
+  }
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
@@ -84,6 +121,13 @@ function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/** A JSON body's fields, or none when it is not a JSON object (`null`, a list, a number, broken JSON). */
+function jsonFields(body: Buffer): Record<string, unknown> {
+  const parsed = parseJson(body);
+  if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) return {};
+  return parsed.value as Record<string, unknown>;
+}
+
 function route(settings: RestSettings, method: string, url: URL, body: Buffer): Reply {
   const path = url.pathname.replace(/\/+$/, '');
   if (path === '/__emulator/requests' && method === 'GET') {
@@ -95,15 +139,14 @@ function route(settings: RestSettings, method: string, url: URL, body: Buffer): 
   const account = /^\/client\/v4\/accounts\/([^/]+)\/r2\/buckets(?:\/([^/]+)(\/.*)?)?$/.exec(path);
   if (!account) return failure(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`);
   if (account[1] !== settings.accountId) return failure(403, 10000, 'Authentication error');
-  const name = account[2] === undefined ? undefined : decodeURIComponent(account[2]);
+  const name = account[2] === undefined ? undefined : decodeSegment(account[2]);
   const rest = account[3] ?? '';
   const store = settings.store;
 
   if (name === undefined) {
     if (method === 'GET') return envelope(200, { buckets: [...store.buckets.values()].map(bucketInfo) });
     if (method === 'POST') {
-      const parsed = parseJson(body);
-      const requested = parsed.ok ? (parsed.value as { name?: unknown }).name : undefined;
+      const requested = jsonFields(body).name;
       if (typeof requested !== 'string' || !BUCKET_NAME.test(requested)) {
         return failure(400, 10005, 'The specified bucket name is not valid.');
       }
@@ -128,8 +171,7 @@ function route(settings: RestSettings, method: string, url: URL, body: Buffer): 
   if (rest === '/domains/managed') {
     if (method === 'GET') return envelope(200, managed(bucket));
     if (method === 'PUT') {
-      const parsed = parseJson(body);
-      const enabled = parsed.ok ? (parsed.value as { enabled?: unknown }).enabled : undefined;
+      const enabled = jsonFields(body).enabled;
       if (typeof enabled !== 'boolean')
         return failure(400, 10040, 'JSON not well formed: enabled must be true or false');
       store.enablePublicUrl(bucket, enabled);
@@ -143,7 +185,7 @@ function route(settings: RestSettings, method: string, url: URL, body: Buffer): 
   }
   const domain = /^\/domains\/custom\/([^/]+)$/.exec(rest);
   if (domain && method === 'DELETE') {
-    const host = decodeURIComponent(domain[1]);
+    const host = decodeSegment(domain[1]);
     if (!bucket.customDomains.has(host)) return failure(404, 10043, 'The custom domain does not exist.');
     store.detachDomain(bucket, host);
     return envelope(200, { domain: host });
@@ -195,8 +237,7 @@ function cors(settings: RestSettings, method: string, bucket: Bucket, body: Buff
 }
 
 function attach(settings: RestSettings, bucket: Bucket, body: Buffer): Reply {
-  const parsed = parseJson(body);
-  const value = (parsed.ok ? parsed.value : {}) as { domain?: unknown; zoneId?: unknown };
+  const value = jsonFields(body);
   if (typeof value.domain !== 'string' || !/^[a-z0-9.-]+$/.test(value.domain) || typeof value.zoneId !== 'string') {
     return failure(400, 10040, 'JSON not well formed: domain and zoneId are required');
   }
@@ -208,8 +249,7 @@ function attach(settings: RestSettings, bucket: Bucket, body: Buffer): Reply {
 function purge(settings: RestSettings, zoneId: string, body: Buffer): Reply {
   const hosts = settings.store.domainsInZone(zoneId);
   if (hosts.size === 0) return failure(404, 1001, 'Invalid zone identifier');
-  const parsed = parseJson(body);
-  const value = (parsed.ok ? parsed.value : {}) as { purge_everything?: unknown; files?: unknown };
+  const value = jsonFields(body);
   if (value.purge_everything === true) settings.cache.purge(hosts);
   else if (Array.isArray(value.files) && value.files.every((f) => typeof f === 'string')) {
     try {

@@ -8,9 +8,21 @@ import { XMLParser } from 'fast-xml-parser';
 import { parsePolicyText, serializePolicy } from '../policy/formats.ts';
 import { s3Rejection } from '../policy/validate.ts';
 import { type CorsSettings, preflightReply, withCors } from './cors.ts';
-import { BodyTooLarge, headerMap, hostName, type Reply, readBody, s3Error, send, xmlDocument } from './http.ts';
+import {
+  BodyTooLarge,
+  type ErrorFormat,
+  headerMap,
+  hostName,
+  logInternalError,
+  type Reply,
+  RequestAborted,
+  readBody,
+  s3Error,
+  send,
+  xmlDocument,
+} from './http.ts';
 import type { RequestLog } from './request-log.ts';
-import { parseQuery, verifySigV4 } from './sigv4.ts';
+import { parseQuery, payloadProblem, verifySigV4 } from './sigv4.ts';
 import { BUCKET_NAME, type Bucket, etagOf, type StoredObject } from './store.ts';
 
 export interface S3Settings extends CorsSettings {
@@ -22,6 +34,12 @@ export interface S3Settings extends CorsSettings {
 
 /** Bodies that are not objects (CORS documents, multipart manifests) are small. */
 const MAX_CONTROL_BYTES = 1024 * 1024;
+/** R2's limit on an object key: 1,024 bytes [doc: R2 limits]. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Errors the plumbing answers on the S3 API (http.ts `guarded`), as S3 XML. */
+export const s3Errors: ErrorFormat = (status, message) =>
+  s3Error(status, status === 500 ? 'InternalError' : 'InvalidRequest', message);
 
 interface S3Request {
   req: IncomingMessage;
@@ -48,17 +66,24 @@ export function s3Handler(settings: S3Settings) {
       if (method === 'OPTIONS') {
         reply = preflight(settings, bucketName, bucket, headers);
       } else {
-        const limit =
-          key !== undefined && (method === 'PUT' || method === 'POST') ? settings.maxObjectBytes : MAX_CONTROL_BYTES;
-        const body = await readBody(req, limit);
-        const auth = await verifySigV4({ method, rawPath, query: queryPairs, headers, body }, (id) =>
+        // Authentication first, on the headers alone: an anonymous or forged request is refused before any of
+        // its body is read (the signature covers the body through x-amz-content-sha256).
+        const auth = await verifySigV4({ method, rawPath, query: queryPairs, headers }, (id) =>
           settings.credentials.get(id),
         );
         if (auth.kind === 'refused') reply = s3Error(auth.failure.status, auth.failure.code, auth.failure.message);
         else if (auth.kind === 'anonymous') reply = s3Error(403, 'AccessDenied', 'Access Denied');
-        else {
+        else if (key !== undefined && Buffer.byteLength(key) > MAX_KEY_BYTES) {
+          reply = s3Error(400, 'KeyTooLongError', 'Your key is too long');
+        } else {
+          const limit =
+            key !== undefined && (method === 'PUT' || method === 'POST') ? settings.maxObjectBytes : MAX_CONTROL_BYTES;
+          const body = await readBody(req, limit);
+          const payload = payloadProblem(headers, body);
           const query = new Map(queryPairs);
-          reply = operate(settings, { req, method, headers, query, bucketName, key, body }, bucket);
+          reply = payload
+            ? s3Error(payload.status, payload.code, payload.message)
+            : operate(settings, { req, method, headers, query, bucketName, key, body }, bucket);
         }
         // The bucket as it is after the operation (created, or deleted, by it).
         reply = withCors(
@@ -70,10 +95,18 @@ export function s3Handler(settings: S3Settings) {
         );
       }
     } catch (error) {
-      reply =
-        error instanceof BodyTooLarge
-          ? s3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.')
-          : s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.');
+      if (error instanceof BodyTooLarge) {
+        reply = s3Error(413, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+      } else if (error instanceof RequestAborted) {
+        reply = s3Error(
+          400,
+          'IncompleteBody',
+          'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+        );
+      } else {
+        logInternalError('s3', req, error);
+        reply = s3Error(500, 'InternalError', 'We encountered an internal error. Please try again.');
+      }
     }
     settings.log.add({
       surface: 's3',

@@ -6,6 +6,15 @@
  * R2 facts (shared/reference/r2-cors.md §5): region `auto`, with `us-east-1` and empty as aliases; X-Amz-Expires
  * 1 s … 604800 s; tampered → 403 SignatureDoesNotMatch; expired → 403 ExpiredRequest; over a week → 400
  * InvalidArgument; unknown access key → 401.
+ *
+ * Where R2's rules are not public, S3's are followed ([open] for R2; S3 docs "Signature Calculations for the
+ * Authorization Header" and "Authenticating Requests: Using Query Parameters"):
+ * - the header form needs `x-amz-content-sha256`, signed: the signature then covers the body through it, so a
+ *   request is authenticated before its body is read, and the body is checked against it afterwards
+ *   (`payloadProblem`);
+ * - `SignedHeaders` must name `host`, and every header it names must be present;
+ * - every `x-amz-*` header sent must be signed (403 AccessDenied "There were headers present in the request
+ *   which were not signed"), except `x-amz-content-sha256` on a presigned URL, which signs no payload.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hash } from '@smithy/hash-node';
@@ -26,7 +35,8 @@ export interface IncomingSigned {
   query: [string, string][];
   /** Lower-case header names; repeated headers joined with `,`. */
   headers: Record<string, string>;
-  body: Buffer;
+  /** Not needed: the header form signs the body's hash (x-amz-content-sha256), the presigned form none. */
+  body?: Buffer;
 }
 
 export type AuthOutcome =
@@ -121,6 +131,13 @@ async function verifyHeader(
     );
   }
   const signedHeaders = m[2].split(';');
+  if (!signedHeaders.includes('host')) {
+    return refused(400, 'AuthorizationHeaderMalformed', 'SignedHeaders must include host.');
+  }
+  if (!has(request.headers, 'x-amz-content-sha256') || !signedHeaders.includes('x-amz-content-sha256')) {
+    return refused(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  }
+  if (!signedHeaders.every((name) => has(request.headers, name))) return signatureMismatch();
   const signer = signerFor(scope, secret);
   const signed = await signer.sign(toHttpRequest(request, signedHeaders, request.query), {
     signingDate: date,
@@ -128,19 +145,8 @@ async function verifyHeader(
   });
   const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? '';
   if (!sameHex(expected, m[3])) return signatureMismatch();
-  // A signed payload hash must be the body's (S3: 400 XAmzContentSHA256Mismatch); UNSIGNED-PAYLOAD skips this.
-  const claimed = request.headers['x-amz-content-sha256'];
-  if (
-    claimed &&
-    /^[0-9a-f]{64}$/.test(claimed) &&
-    claimed !== createHash('sha256').update(request.body).digest('hex')
-  ) {
-    return refused(
-      400,
-      'XAmzContentSHA256Mismatch',
-      "The provided 'x-amz-content-sha256' header does not match what was computed.",
-    );
-  }
+  const unsigned = unsignedAmzHeaders(request.headers, signedHeaders);
+  if (unsigned) return unsigned;
   return { kind: 'header', accessKeyId: scope.accessKeyId };
 }
 
@@ -169,6 +175,7 @@ async function verifyPresigned(
   const signature = params.get('x-amz-signature') ?? '';
   const signedHeaders = (params.get('x-amz-signedheaders') ?? '').split(';').filter(Boolean);
   if (!signedHeaders.includes('host')) return malformed('X-Amz-SignedHeaders must include host.');
+  if (!signedHeaders.every((name) => has(request.headers, name))) return signatureMismatch();
   const secret = secretFor(scope.accessKeyId);
   if (secret === undefined) return refused(401, 'Unauthorized', 'The access key ID you provided does not exist.');
   if (now.getTime() > date.getTime() + expires * 1000) return refused(403, 'ExpiredRequest', 'Request has expired');
@@ -190,7 +197,36 @@ async function verifyPresigned(
   });
   const expected = String(presigned.query?.['X-Amz-Signature'] ?? '');
   if (!sameHex(expected, signature)) return signatureMismatch();
+  const unsigned = unsignedAmzHeaders(request.headers, [...signedHeaders, 'x-amz-content-sha256']);
+  if (unsigned) return unsigned;
   return { kind: 'presigned', accessKeyId: scope.accessKeyId };
+}
+
+/**
+ * A signed payload hash must be the body's (S3: 400 XAmzContentSHA256Mismatch); UNSIGNED-PAYLOAD skips this.
+ * Checked once the body has been read, after `verifySigV4` accepted a header-signed request.
+ */
+export function payloadProblem(headers: Record<string, string>, body: Buffer): S3Failure | undefined {
+  const claimed = headers['x-amz-content-sha256'];
+  if (!claimed || !/^[0-9a-f]{64}$/.test(claimed)) return undefined;
+  if (claimed === createHash('sha256').update(body).digest('hex')) return undefined;
+  return {
+    status: 400,
+    code: 'XAmzContentSHA256Mismatch',
+    message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+  };
+}
+
+/** S3 refuses a request carrying an `x-amz-*` header its signature does not cover. */
+function unsignedAmzHeaders(headers: Record<string, string>, signed: string[]): AuthOutcome | undefined {
+  const unsigned = Object.keys(headers).filter((name) => name.startsWith('x-amz-') && !signed.includes(name));
+  if (unsigned.length === 0) return undefined;
+  return refused(403, 'AccessDenied', 'There were headers present in the request which were not signed');
+}
+
+/** Own properties only: a header named `constructor` or `__proto__` is not one the client sent. */
+function has(headers: Record<string, string>, name: string): boolean {
+  return Object.hasOwn(headers, name);
 }
 
 function checkScope(scope: Scope, code: string): AuthOutcome | undefined {
@@ -223,7 +259,7 @@ function signerFor(scope: Scope, secretAccessKey: string): SignatureV4 {
 function toHttpRequest(request: IncomingSigned, signedHeaders: string[], query: [string, string][]): HttpRequest {
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
-    if (request.headers[name] !== undefined) headers[name] = request.headers[name];
+    if (has(request.headers, name)) headers[name] = request.headers[name];
   }
   const queryBag: Record<string, string | string[]> = {};
   for (const [k, v] of query) {
@@ -237,7 +273,7 @@ function toHttpRequest(request: IncomingSigned, signedHeaders: string[], query: 
     path: request.rawPath,
     query: queryBag,
     headers,
-    body: request.body.length > 0 ? request.body : undefined,
+    body: request.body && request.body.length > 0 ? request.body : undefined,
   });
 }
 

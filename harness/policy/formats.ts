@@ -200,7 +200,7 @@ function parseXml(text: string): ParsedPolicy {
     const { msg, line, col } = syntax.err;
     return fail('xml', [], `not well-formed XML at line ${line}, column ${col}: ${xmlSyntaxMessage(msg)}`);
   }
-  const parsed = new XMLParser({
+  const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@_',
     ignoreDeclaration: true,
@@ -209,7 +209,15 @@ function parseXml(text: string): ParsedPolicy {
     parseAttributeValue: false,
     trimValues: true,
     isArray: (name) => XML_LISTS.has(name),
-  }).parse(text) as Record<string, unknown>;
+  });
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parser.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    // fast-xml-parser refuses some well-formed documents (external entities, elements named `constructor` or
+    // `__proto__`); none is a CORS configuration.
+    return fail('xml', [], `not a CORS configuration: ${(error as Error).message}`);
+  }
   // `<CORSConfiguration/>` parses to an empty string: a configuration with no rules.
   if (parsed.CORSConfiguration === '') parsed.CORSConfiguration = {};
   const issues = checkSchema('policy-xml.schema.json', parsed);

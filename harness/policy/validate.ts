@@ -8,10 +8,13 @@
  * - one `*` per origin [seen]; a port wildcard is refused [seen];
  * - methods only GET PUT POST DELETE HEAD [doc]; AWS answers an unsupported one with `InvalidRequest`;
  * - MaxAgeSeconds at most 86400 [doc];
- * - empty header names refused (changelog 2024-01-30).
+ * - empty header names refused (changelog 2024-01-30); a header name is an HTTP token (RFC 9110 §5.1, §5.6.2),
+ *   and R2 answers it in headers, so a name that is not one (`x-€`, CR/LF) is refused; how R2 words that
+ *   refusal is [open] (`headerNameNotToken` in harness/cors/profile.ts).
  * Where R2 is silent (rule count, document size, which S3 code a range error gets) AWS S3's limits and codes
  * are used, and the constant below says so.
  */
+import { R2_PROFILE } from '../cors/profile.ts';
 import { CORS_METHODS, type CorsPolicy, type DocPath } from './model.ts';
 
 /** How R2 turns the problem down: as a schema violation (`MalformedXML`) or a bad value (`InvalidRequest`). */
@@ -54,6 +57,15 @@ export const MAX_AGE_LIMIT = 86_400;
 export const MAX_ID_LENGTH = 255;
 
 const SCHEME_AND_REST = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/;
+/** RFC 9110 §5.6.2: token = 1*tchar. `*` is a tchar, so `*` and `x-amz-meta-*` are tokens too. */
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** A value as it can be shown on one line: control characters escaped (CR/LF as \r\n). */
+function shown(value: string): string {
+  return JSON.stringify(value)
+    .slice(1, -1)
+    .replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** Why an AllowedOrigin value is refused, or undefined when R2 takes it. */
 export function originProblem(origin: string): string | undefined {
@@ -126,6 +138,14 @@ export function validatePolicy(policy: CorsPolicy): CanonicalProblem[] {
       rule[field]?.forEach((name, i) => {
         if (name.trim() === '') {
           problems.push({ rule: r, field, item: i, message: 'header name is empty', kind: 'malformed' });
+        } else if (!HTTP_TOKEN.test(name)) {
+          problems.push({
+            rule: r,
+            field,
+            item: i,
+            message: `header name '${shown(name)}' is not an HTTP token (letters, digits and !#$%&'*+-.^_\`|~ only)`,
+            kind: R2_PROFILE.headerNameNotToken,
+          });
         } else if (name.split('*').length > 2) {
           problems.push({ rule: r, field, item: i, message: `'${name}' has more than one '*'`, kind: 'invalid' });
         }

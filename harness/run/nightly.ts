@@ -17,8 +17,8 @@ import { planWaves, shardOf } from './waves.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PLAYWRIGHT = path.join(ROOT, 'node_modules/@playwright/test/cli.js');
-/** Where the reports go: CORS_REPORT_DIR, default reports/ (blob/, html/, results.json). */
-const reportDir = (env: NodeJS.ProcessEnv) => path.resolve(ROOT, env.CORS_REPORT_DIR ?? 'reports');
+/** Where the reports go: CORS_REPORTS_DIR, default reports/ (blob/, html/, results.json). */
+const reportDir = (env: NodeJS.ProcessEnv) => path.resolve(ROOT, env.CORS_REPORTS_DIR ?? 'reports');
 const blobDir = (env: NodeJS.ProcessEnv) => path.join(reportDir(env), 'blob');
 
 const log = (line: string) => console.log(`[nightly] ${line}`);

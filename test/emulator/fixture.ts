@@ -7,8 +7,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect } from 'node:tls';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { AwsV4Signer } from 'aws4fetch';
 import { request } from 'undici';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../harness/emulator/index.ts';
 import { addressMapAgent } from '../../harness/net/address-map.ts';
@@ -22,6 +24,8 @@ export interface EmulatorFixture {
   s3: S3Client;
   /** Raw HTTP with R2's host names mapped to the emulator. */
   http(url: string, options?: RawOptions): Promise<RawResponse>;
+  /** A request signed with aws4fetch (header form, as the harness signs), sent through undici. */
+  signed(method: string, pathAndQuery: string, body?: string, headers?: Record<string, string>): Promise<RawResponse>;
   /** The Cloudflare REST API, with the token. */
   rest(method: string, apiPath: string, body?: unknown): Promise<{ status: number; json: RestEnvelope }>;
   close(): Promise<void>;
@@ -86,11 +90,26 @@ export async function emulatorFixture(options: EmulatorOptions = {}): Promise<Em
     });
     return { status: response.status, json: JSON.parse(response.body) as RestEnvelope };
   };
+  const signed = async (method: string, pathAndQuery: string, body?: string, headers: Record<string, string> = {}) => {
+    const signer = new AwsV4Signer({
+      url: `${emulator.endpoints.s3}${pathAndQuery}`,
+      method,
+      headers,
+      body,
+      accessKeyId: emulator.accessKeyId,
+      secretAccessKey: emulator.secretAccessKey,
+      service: 's3',
+      region: 'auto',
+    });
+    const request = await signer.sign();
+    return http(request.url.toString(), { method, headers: Object.fromEntries(request.headers), body });
+  };
   return {
     emulator,
     ca,
     s3,
     http,
+    signed,
     rest,
     close: async () => {
       s3.destroy();
@@ -98,4 +117,25 @@ export async function emulatorFixture(options: EmulatorOptions = {}): Promise<Em
       await emulator.close();
     },
   };
+}
+
+/**
+ * Raw bytes over TLS to an endpoint, for requests no HTTP client would send; resolves with whatever comes back
+ * before the server closes the connection or `waitMs` pass.
+ */
+export function rawExchange(ca: string, endpoint: string, bytes: string, waitMs = 2000): Promise<string> {
+  const { hostname, port } = new URL(endpoint);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), ca }, () => socket.write(bytes));
+    let data = '';
+    socket.on('data', (chunk) => {
+      data += chunk;
+    });
+    socket.on('close', () => resolve(data));
+    socket.on('error', (error: NodeJS.ErrnoException) => (data ? resolve(data) : reject(error)));
+    setTimeout(() => {
+      socket.destroy();
+      resolve(data);
+    }, waitMs).unref();
+  });
 }

@@ -78,9 +78,9 @@ describe('bad input gets a correct error, never a crash or a hang', () => {
     assert.match(r.body, /<Code>InvalidRequest<\/Code>/);
   });
 
-  test('an object over the size limit: 400 EntityTooLarge, and the server goes on', async () => {
+  test('an object over the size limit (Content-Length): 413 EntityTooLarge, and the server goes on', async () => {
     const r = await signed('PUT', '/rough/huge.bin', 'x'.repeat(1024 * 1024 + 1));
-    assert.equal(r.status, 400);
+    assert.equal(r.status, 413);
     assert.match(r.body, /EntityTooLarge/);
     assert.equal((await signed('GET', '/rough?list-type=2')).status, 200);
   });

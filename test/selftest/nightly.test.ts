@@ -95,7 +95,7 @@ test('(a) a pool of one bucket: waves of one, each case × client once on its ow
   const [bucket] = await seedOwnersBuckets(s3, 'solo', 1);
   const owner = await snapshot(s3, [bucket]);
   const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
-  const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORT_DIR: reports });
+  const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
   const run = await npmRun('nightly', env);
   assert.equal(run.code, 0, run.output);
   assert.match(
@@ -117,13 +117,13 @@ test('(c) two shards, each in waves, then one merged report', async () => {
   const owner = await snapshot(s3, buckets);
   const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
   for (const [i, bucket] of buckets.entries()) {
-    const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORT_DIR: reports });
+    const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
     const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
     assert.equal(run.code, 0, run.output);
     assert.doesNotMatch(run.output, /merging/, 'a shard of several leaves merging to the merge job');
   }
   assert.equal(readdirSync(path.join(reports, 'blob')).length, CASES);
-  const merge = await npmRun('nightly:merge', liveEnvOf(emulatorEnv, { CORS_REPORT_DIR: reports }));
+  const merge = await npmRun('nightly:merge', liveEnvOf(emulatorEnv, { CORS_REPORTS_DIR: reports }));
   assert.equal(merge.code, 0, merge.output);
   const merged = results(path.join(reports, 'results.json'));
   assert.deepEqual([...merged.keys()].sort(), EXPECTED);
@@ -143,7 +143,7 @@ test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journa
     R2_BUCKET_PREFIX: 'own',
     R2_MAX_BUCKETS: '3',
     CORS_CASES: cases,
-    CORS_REPORT_DIR: reports,
+    CORS_REPORTS_DIR: reports,
   });
   const run = await npmRun('nightly', env);
   assert.equal(run.code, 0, run.output);

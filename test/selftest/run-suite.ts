@@ -14,7 +14,16 @@ export interface SuiteResult {
   code: number | null;
   output: string;
   /** `[project] <case-id> › <test title>` (raw: without the project) → status, error message, attachments. */
-  tests: Map<string, { status: string; error: string; attachments: Record<string, string> }>;
+  tests: Map<
+    string,
+    {
+      status: string;
+      error: string;
+      attachments: Record<string, string>;
+      annotations: { type: string; description?: string }[];
+      workerIndex?: number;
+    }
+  >;
 }
 
 interface JsonSuite {
@@ -24,7 +33,14 @@ interface JsonSuite {
     title: string;
     tests: {
       projectName: string;
-      results: { status: string; error?: { message?: string }; attachments?: { name: string; body?: string }[] }[];
+      annotations?: { type: string; description?: string }[];
+      results: {
+        status: string;
+        workerIndex?: number;
+        error?: { message?: string };
+        attachments?: { name: string; body?: string }[];
+        annotations?: { type: string; description?: string }[];
+      }[];
     }[];
   }[];
 }
@@ -43,6 +59,8 @@ function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
         status: result?.status ?? 'none',
         error: result?.error?.message ?? '',
         attachments,
+        annotations: result?.annotations ?? t.annotations ?? [],
+        workerIndex: result?.workerIndex,
       });
     }
   }

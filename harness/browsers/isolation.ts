@@ -1,0 +1,52 @@
+/**
+ * Which browser context a case's checks run in. By default one context per worker is shared by every case: each
+ * case has a bucket of its own, so its URLs are its own; the preflight cache is keyed by origin and URL
+ * (https://fetch.spec.whatwg.org/#cors-preflight-cache), and `no-store` keeps the HTTP cache out (a case that
+ * asks for another cache mode still only ever reaches its own URLs). What a shared context would carry from one
+ * case to the next is its cookie jar: a case whose requests send credentials (`credentials: include`) sends the
+ * jar's cookies and stores the cookies it is answered with, so such a case gets a context of its own.
+ *
+ * CORS_BROWSER_CONTEXT:
+ *   auto    (default) one context per worker; a context of its own for a case that sends credentials
+ *   case    a context per case, every case (slower: a context, a page and a navigation each)
+ *   worker  one context per worker for every case, credentialed ones too: shows what `auto` guards against
+ */
+import type { Browser, BrowserContext } from '@playwright/test';
+import type { LoadedCase } from '../cases/model.ts';
+
+export type ContextMode = 'auto' | 'case' | 'worker';
+const MODES: readonly ContextMode[] = ['auto', 'case', 'worker'];
+
+export function contextMode(env: NodeJS.ProcessEnv = process.env): ContextMode {
+  const value = env.CORS_BROWSER_CONTEXT ?? 'auto';
+  if (!(MODES as readonly string[]).includes(value))
+    throw new Error(`CORS_BROWSER_CONTEXT=${value}: expected one of ${MODES.join(', ')}`);
+  return value as ContextMode;
+}
+
+/** Why a case cannot share the worker's context, from its data; undefined when it can. */
+export function ownContextReason(c: LoadedCase): string | undefined {
+  const credentialed = c.steps.flatMap((s) =>
+    s.kind === 'request' && s.request.credentials === 'include' ? [s.request.id] : [],
+  );
+  if (credentialed.length === 0) return undefined;
+  return `${credentialed.join(', ')} send${credentialed.length === 1 ? 's' : ''} credentials: the cookies it sends and is answered with must not reach other cases`;
+}
+
+/** Whether a case runs in a context of its own, under a mode. */
+export function wantsOwnContext(c: LoadedCase, mode: ContextMode): boolean {
+  return mode === 'case' || (mode === 'auto' && ownContextReason(c) !== undefined);
+}
+
+/** A context whose pages reach their origins and R2 through the run's proxy, and nothing else. */
+export async function newContext(browser: Browser, browserName: string): Promise<BrowserContext> {
+  const proxy = process.env.R2_CORS_PROXY;
+  if (!proxy) throw new Error('R2_CORS_PROXY is not set: the browsers need the set-up of `npx playwright test`');
+  // No route of any kind: the proxy puts pages at their origin and reaches R2's hosts.
+  // Chromium trusts the local CA's certificates by their key (harness/browsers/detect.ts); the others are told
+  // to accept them. Either way the browser still enforces CORS.
+  return browser.newContext({
+    proxy: { server: proxy, bypass: '<-loopback>' },
+    ignoreHTTPSErrors: browserName !== 'chromium',
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Runs the conformance suite as a user does (`playwright test`, the config's own reporters), its outputs in a
+ * folder of their own (CORS_REPORTS_DIR), and reads the reports back.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ConformanceReport } from '../../harness/report/conformance.ts';
+import { ROOT } from '../cli/run-cli.ts';
+import { PLAYWRIGHT, suiteEnv } from '../selftest/run-suite.ts';
+
+export interface ReportedRun {
+  code: number | null;
+  output: string;
+  /** The reports folder. */
+  dir: string;
+  report: () => ConformanceReport;
+}
+
+export async function runWithReports(
+  settings: Record<string, string>,
+  projects = ['raw'],
+  env: NodeJS.ProcessEnv = suiteEnv({}),
+  args: string[] = [],
+): Promise<ReportedRun> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-reports-'));
+  const child = spawn(process.execPath, [PLAYWRIGHT, 'test', ...projects.map((p) => `--project=${p}`), ...args], {
+    cwd: ROOT,
+    env: { ...env, CORS_BROWSERS: 'none', ...settings, CORS_REPORTS_DIR: dir, CI: '' },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return {
+    code,
+    output,
+    dir,
+    report: () => JSON.parse(readFileSync(path.join(dir, 'conformance.json'), 'utf8')) as ConformanceReport,
+  };
+}
