@@ -47,11 +47,6 @@ export interface CorsProfile {
   /** Whether error responses (4xx/5xx) of the S3 API carry CORS headers. */
   corsOnErrors: boolean;
   /**
-   * How a policy with a header name that is not an HTTP token (AllowedHeaders, ExposeHeaders) is refused:
-   * `malformed` (S3 MalformedXML) or `invalid` (S3 InvalidRequest); REST answers 10040 either way.
-   */
-  headerNameNotToken: RejectionKind;
-  /**
    * Each [open] choice above in one sentence, by field name. Unless it says otherwise, the choice is AWS S3's
    * behaviour (shared/reference/s3-cors.md), taken because R2 does not document its own.
    */
@@ -94,7 +89,6 @@ export const R2_PROFILE: CorsProfile = {
     message: 'Invalid Access-Control-Request-Method: null',
   },
   corsOnErrors: true,
-  headerNameNotToken: 'malformed',
   why: {
     wildcardAllowOrigin: "a '*' rule answers Access-Control-Allow-Origin: *",
     allowCredentials: 'Access-Control-Allow-Credentials: true whenever the origin is echoed',
@@ -110,6 +104,17 @@ export const R2_PROFILE: CorsProfile = {
     noPolicyPreflight: 'a preflight on a bucket without policy answers 403',
     preflightWithoutMethod: 'a preflight without Access-Control-Request-Method answers 400',
     corsOnErrors: 'error responses carry CORS headers when the request matches a rule',
+  },
+};
+
+/**
+ * [open] choices of R2's policy validation (harness/policy/validate.ts), kept apart from the evaluator's.
+ * headerNameNotToken: how a policy whose AllowedHeaders/ExposeHeaders holds a name that is not an HTTP token is
+ * refused: `malformed` (S3 MalformedXML) or `invalid` (S3 InvalidRequest); REST answers 10040 either way.
+ */
+export const R2_POLICY_VALIDATION: { headerNameNotToken: RejectionKind; why: { headerNameNotToken: string } } = {
+  headerNameNotToken: 'malformed',
+  why: {
     headerNameNotToken:
       'a header name that is not an HTTP token is refused like a bad origin, 400 MalformedXML on the S3 API ' +
       '(R2 answers bad origins so [seen]; how it refuses such a header name is not public)',
