@@ -70,11 +70,6 @@ export interface CorsProfile {
   /** A `Range` no byte of the object satisfies, on the S3 API (the public entrypoints answer 416 in HTML). */
   unsatisfiableRange: Rejection;
   /**
-   * How a policy with a header name that is not an HTTP token (AllowedHeaders, ExposeHeaders) is refused:
-   * `malformed` (S3 MalformedXML) or `invalid` (S3 InvalidRequest); REST answers 10040 either way.
-   */
-  headerNameNotToken: RejectionKind;
-  /**
    * Each [open] choice above in one sentence, by field name. Unless it says otherwise, the choice is AWS S3's
    * behaviour (shared/reference/s3-cors.md), taken because R2 does not document its own.
    */
@@ -124,7 +119,6 @@ export const R2_PROFILE: CorsProfile = {
   checksumMismatch: { status: 400, code: 'BadDigest' },
   partChecksumsNotImplemented: ['sha1', 'sha256'],
   unsatisfiableRange: { status: 416, code: 'InvalidRange', message: 'The requested range is not satisfiable' },
-  headerNameNotToken: 'malformed',
   why: {
     wildcardAllowOrigin: "a '*' rule answers Access-Control-Allow-Origin: *",
     allowCredentials: 'Access-Control-Allow-Credentials: true whenever the origin is echoed',
@@ -161,6 +155,17 @@ export const R2_PROFILE: CorsProfile = {
     partChecksumsNotImplemented:
       'an UploadPart with a SHA-1 or SHA-256 checksum answers 501 NotImplemented (Alos-no/Cloudflare.NET#43) [seen]',
     unsatisfiableRange: 'a Range beyond the object answers 416 InvalidRange with Content-Range: bytes */<size>',
+  },
+};
+
+/**
+ * [open] choices of R2's policy validation (harness/policy/validate.ts), kept apart from the evaluator's.
+ * headerNameNotToken: how a policy whose AllowedHeaders/ExposeHeaders holds a name that is not an HTTP token is
+ * refused: `malformed` (S3 MalformedXML) or `invalid` (S3 InvalidRequest); REST answers 10040 either way.
+ */
+export const R2_POLICY_VALIDATION: { headerNameNotToken: RejectionKind; why: { headerNameNotToken: string } } = {
+  headerNameNotToken: 'malformed',
+  why: {
     headerNameNotToken:
       'a header name that is not an HTTP token is refused like a bad origin, 400 MalformedXML on the S3 API ' +
       '(R2 answers bad origins so [seen]; how it refuses such a header name is not public)',

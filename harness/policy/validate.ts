@@ -10,11 +10,11 @@
  * - MaxAgeSeconds at most 86400 [doc];
  * - empty header names refused (changelog 2024-01-30); a header name is an HTTP token (RFC 9110 §5.1, §5.6.2),
  *   and R2 answers it in headers, so a name that is not one (`x-€`, CR/LF) is refused; how R2 words that
- *   refusal is [open] (`headerNameNotToken` in harness/cors/profile.ts).
+ *   refusal is [open] (`R2_POLICY_VALIDATION` in harness/cors/profile.ts).
  * Where R2 is silent (rule count, document size, which S3 code a range error gets) AWS S3's limits and codes
  * are used, and the constant below says so.
  */
-import { R2_PROFILE } from '../cors/profile.ts';
+import { R2_POLICY_VALIDATION } from '../cors/profile.ts';
 import { CORS_METHODS, type CorsPolicy, type DocPath } from './model.ts';
 
 /** How R2 turns the problem down: as a schema violation (`MalformedXML`) or a bad value (`InvalidRequest`). */
@@ -144,7 +144,7 @@ export function validatePolicy(policy: CorsPolicy): CanonicalProblem[] {
             field,
             item: i,
             message: `header name '${shown(name)}' is not an HTTP token (letters, digits and !#$%&'*+-.^_\`|~ only)`,
-            kind: R2_PROFILE.headerNameNotToken,
+            kind: R2_POLICY_VALIDATION.headerNameNotToken,
           });
         } else if (name.split('*').length > 2) {
           problems.push({ rule: r, field, item: i, message: `'${name}' has more than one '*'`, kind: 'invalid' });

@@ -250,12 +250,6 @@ export const PROBES: Probe[] = [
     observers: [],
     read: () => undefined,
   },
-  {
-    field: 'headerNameNotToken',
-    shows: 'the refusal of a policy with a header name that is not a token',
-    observers: [],
-    read: () => undefined,
-  },
 ];
 
 export interface Evidence {
