@@ -3,19 +3,23 @@
  * what the delay costs. Waits overlap across cases (every case's first policy is applied at once), so the 5 s
  * run should cost about one delay more, not one per case: the printed ratio (wall 5 s − wall 0 s) / 5 s is
  * targeted at ≤ 1.5. A sequence case that changes its policy again in the middle adds one delay of its own.
+ * It then runs the corpus copied 4× (ids suffixed, harness/bench/corpus-copies.ts) at 0 s and prints the wall
+ * times at 1× and 4×: what the corpus costs as it grows, cases that share the custom-domain zone included.
  * A record, not a test: no threshold is asserted.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyCorpus } from './corpus-copies.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PLAYWRIGHT = path.join(ROOT, 'node_modules/@playwright/test/cli.js');
 const DELAY_S = 5;
+const COPIES = 4;
 
-function run(delay: string) {
+function run(delay: string, cases = 'cases') {
   const started = Date.now();
   const result = spawnSync(process.execPath, [PLAYWRIGHT, 'test', '--project=raw', '--reporter=dot'], {
     cwd: ROOT,
@@ -23,6 +27,7 @@ function run(delay: string) {
     env: {
       ...process.env,
       CORS_TARGET: 'emulator',
+      CORS_CASES: cases,
       R2_EMULATOR_PROPAGATION_DELAY: delay,
       R2_CORS_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-bench-')),
     },
@@ -37,6 +42,9 @@ function run(delay: string) {
 
 const zero = run('0');
 const delayed = run(`${DELAY_S}s`);
+const copies = copyCorpus(['cases'], COPIES);
+const scaled = run('0', copies);
+rmSync(copies, { recursive: true, force: true });
 console.log(`raw suite on the emulator, ${zero.cases} cases`);
 console.log(`  propagation 0 s: wall ${zero.wall.toFixed(1)} s (set-up ${zero.setup.toFixed(1)} s), ${zero.summary}`);
 console.log(
@@ -48,4 +56,12 @@ console.log(
 console.log(
   `  set-up alone: (${delayed.setup.toFixed(1)} − ${zero.setup.toFixed(1)}) / ${DELAY_S} = ${((delayed.setup - zero.setup) / DELAY_S).toFixed(2)}`,
 );
-if (!zero.ok || !delayed.ok) process.exitCode = 1;
+console.log(`corpus size, propagation 0 s (${process.env.CORS_WORKERS ?? 4} workers)`);
+console.log(
+  `  1×: ${zero.cases} cases, wall ${zero.wall.toFixed(1)} s (set-up ${zero.setup.toFixed(1)} s), ${zero.summary}`,
+);
+console.log(
+  `  ${COPIES}×: ${scaled.cases} cases, wall ${scaled.wall.toFixed(1)} s (set-up ${scaled.setup.toFixed(1)} s), ${scaled.summary}`,
+);
+console.log(`  wall ${COPIES}× / wall 1× = ${(scaled.wall / zero.wall).toFixed(2)}`);
+if (!zero.ok || !delayed.ok || !scaled.ok) process.exitCode = 1;

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { type Alias, type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { readPolicyFile } from '../policy/file.ts';
 import { type ParsedPolicy, parsePolicyData, parsePolicyText } from '../policy/formats.ts';
 import { atPath, type DocPath } from '../policy/model.ts';
@@ -114,7 +114,30 @@ function loadCaseFile(absolute: string, problems: Problem[]): LoadedCase | undef
   const report = (p: DocPath, message: string, atKey = false) =>
     problems.push({ file, ...locate(p, atKey), path: p, message });
 
-  const raw = doc.toJS() as RawCase;
+  if (doc.contents === null) {
+    problems.push({
+      file,
+      line: 1,
+      col: 1,
+      path: [],
+      message: 'the file is empty; a case needs at least id, title, source, and policy with requests or steps',
+    });
+    return undefined;
+  }
+  let raw: RawCase;
+  try {
+    raw = doc.toJS() as RawCase;
+  } catch (error) {
+    // yaml refuses to expand aliases past a limit (a "billion laughs" file); point at the alias that fans out.
+    if (!(error instanceof ReferenceError)) throw error;
+    problems.push({
+      file,
+      ...aliasBombAt(doc, lines),
+      path: [],
+      message: `${error.message}: the aliases expand to too much data`,
+    });
+    return undefined;
+  }
   const issues = checkSchema('case.schema.json', raw);
   for (const issue of issues) report(issue.path, issue.message, issue.atKey);
   const before = problems.length;
@@ -298,6 +321,33 @@ function checkRequests(raw: RawCase, steps: Step[], report: Report) {
     }
     if ((request.method === 'PUT' || request.method === 'POST') && expectsSuccess) available.add(request.key);
   }
+}
+
+/** Where a document's aliases fan out: the first alias whose anchored node holds aliases itself, else the first alias. */
+function aliasBombAt(doc: Document, lines: LineCounter): { line: number; col: number } {
+  let first: Alias | undefined;
+  let nested: Alias | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      first ??= alias;
+      const target = alias.resolve(doc);
+      let holdsAlias = false;
+      if (target && !isScalar(target)) {
+        visit(target, {
+          Alias() {
+            holdsAlias = true;
+            return visit.BREAK;
+          },
+        });
+      }
+      if (holdsAlias) {
+        nested = alias;
+        return visit.BREAK;
+      }
+    },
+  });
+  const at = (nested ?? first)?.range?.[0];
+  return at === undefined ? { line: 1, col: 1 } : lines.linePos(at);
 }
 
 /** The yaml library's message without its error-code suffix; `*` at the start of a value is a common slip. */

@@ -34,10 +34,10 @@ export class RequestLogClient {
         headers: { authorization: `Bearer ${this.token}` },
         dispatcher: this.dispatcher,
       });
-    // A kept-alive connection the emulator closed while it sat idle resets on reuse; the read is a GET, so it is
-    // sent once more on a fresh connection.
+    // A kept-alive connection the emulator closed while it sat idle resets on reuse (seen on a loaded machine);
+    // the read is a GET, so it is sent once more on a fresh connection.
     const response = await read().catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ECONNRESET') throw error;
+      if (error.code !== 'ECONNRESET' && error.code !== 'UND_ERR_SOCKET') throw error;
       return read();
     });
     if (response.statusCode !== 200) throw new Error(`the emulator's request log answered ${response.statusCode}`);

@@ -25,7 +25,17 @@ import { isSimple } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
 import { openSession, test } from './browser-test.ts';
 import { casesPath } from './global-setup.ts';
-import { caseRun, failOnMismatches, failWith, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
+import {
+  caseRun,
+  failOnMismatches,
+  failWith,
+  location,
+  runStep,
+  waitAsAsked,
+  workerTarget,
+  zoneTurn,
+  zoneTurnEnd,
+} from './worker.ts';
 
 /** Which browser sent a logged request: raw clients send no User-Agent at all. */
 const USER_AGENT: Record<string, (ua: string) => boolean> = {
@@ -184,6 +194,7 @@ const mode = contextMode();
 let credentialsSent = false;
 
 const { cases } = loadCases([casesPath()]);
+test.afterEach(({}, info) => zoneTurnEnd(info));
 
 for (const c of cases) {
   test.describe(c.id, () => {
@@ -213,6 +224,7 @@ for (const c of cases) {
       pending = [];
       const request = step.request;
       test(request.id, async ({ browserName, browser, shared }, info) => {
+        await zoneTurn(c, step);
         // For the conformance page's header (harness/report/reporter.ts).
         info.annotations.push({ type: 'browser', description: `${browserName} ${browser.version()}` });
         const started = Date.now();

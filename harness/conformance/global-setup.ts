@@ -16,6 +16,7 @@ import { envFileText, type RunningEmulator, startEmulator } from '../emulator/in
 import { type PropagationDelay, parseDelay } from '../emulator/store.ts';
 import { checkJournals, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
 import { stateDir, writeRunState } from '../run/state.ts';
+import { startZoneLock, zoneWideFromEnv } from '../run/zone-lock.ts';
 import { formatProblem } from '../schema/problems.ts';
 import { targetFromEnv, targetKind } from '../targets/from-env.ts';
 import { TargetError } from '../targets/target.ts';
@@ -41,6 +42,7 @@ export default async function globalSetup() {
     );
   }
   if (cases.length === 0) throw new Error(`no case files under ${casesPath()}`);
+  zoneWideFromEnv();
 
   let emulator: RunningEmulator | undefined;
   const kind = targetKind();
@@ -92,7 +94,11 @@ export default async function globalSetup() {
     process.env.R2_CORS_RUN_STATE = writeRunState(state);
     const pages = browsers.length > 0 ? await startPageServers(cases, setup.target, state) : undefined;
     if (pages) process.env.R2_CORS_PROXY = pages.proxy.server;
+    // The custom-domain zone's readers/writer lock, for every worker (harness/run/zone-lock.ts).
+    const zoneLock = await startZoneLock();
+    process.env.R2_CORS_ZONE_LOCK = zoneLock.address;
     return async () => {
+      await zoneLock.close();
       if (pages?.proxy.refused.length)
         log(`the proxy refused hosts it was not told about: ${[...new Set(pages.proxy.refused)].join(', ')}`);
       await pages?.close();

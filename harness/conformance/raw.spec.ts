@@ -15,7 +15,16 @@ import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
 import { casesPath } from './global-setup.ts';
-import { caseRun, failOnMismatches, location, runStep, waitAsAsked, workerTarget } from './worker.ts';
+import {
+  caseRun,
+  failOnMismatches,
+  location,
+  runStep,
+  waitAsAsked,
+  workerTarget,
+  zoneTurn,
+  zoneTurnEnd,
+} from './worker.ts';
 
 async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, at: DocPath, info: TestInfo) {
   test.skip(
@@ -153,6 +162,7 @@ async function checkRejection(
 }
 
 const { cases } = loadCases([casesPath()]);
+test.afterEach(({}, info) => zoneTurnEnd(info));
 
 for (const c of cases) {
   if (isSimple(c)) {
@@ -160,6 +170,7 @@ for (const c of cases) {
       for (const step of c.steps) {
         if (step.kind !== 'request') continue;
         test(step.request.id, async ({}, info) => {
+          await zoneTurn(c, step);
           const run = caseRun(c);
           if (run.applied)
             info.annotations.push({
@@ -181,6 +192,7 @@ for (const c of cases) {
           const before = pending;
           pending = [];
           test(step.request.id, async ({}, info) => {
+            await zoneTurn(c, step);
             const run = caseRun(c);
             for (const s of before)
               await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {
@@ -193,6 +205,7 @@ for (const c of cases) {
           pending = [];
           const { policy, rejected } = step;
           test(`${formatPath(step.path)} refused`, async ({}, info) => {
+            await zoneTurn(c, step);
             const run = caseRun(c);
             for (const s of before)
               await test.step(`${s.kind} (${formatPath(s.path)})`, () => runStep(c, run, s), {

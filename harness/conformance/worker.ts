@@ -4,13 +4,14 @@
  */
 
 import path from 'node:path';
-import { test } from '@playwright/test';
+import { type TestInfo, test } from '@playwright/test';
 import type { CaseRequest, LoadedCase, Step } from '../cases/model.ts';
 import { formatMismatch, type Mismatch } from '../check/expect.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
 import { applyAndWait, type Sentinel } from '../run/apply.ts';
-import { PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
+import { isSimple, PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
+import { ZoneLockClient, type ZoneMode, zoneUse, zoneWideFromEnv } from '../run/zone-lock.ts';
 import { targetFromEnv } from '../targets/from-env.ts';
 import type { Target } from '../targets/target.ts';
 
@@ -63,8 +64,93 @@ export async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
       description: `${formatPath(step.path)} in effect after ${applied.propagationMs} ms`,
     });
   } else if (step.kind === 'purge') {
+    // Without a custom domain (an S3 target, no API token) there is no cache to purge; its requests are skipped.
+    if (!run.surfaces.includes('custom')) {
+      test.info().annotations.push({
+        type: 'skipped',
+        description: `purge (${formatPath(step.path)}) not done: the target has no custom surface for bucket ${run.bucket}`,
+      });
+      return;
+    }
+    // Everything: the whole zone, every case's custom domain (the case holds the zone alone, see zoneTurn).
+    // Keys: only this run's copies of the case's own objects, which no other case requests.
     await t.purge(run.bucket, step.everything ? 'everything' : step.keys.map((k) => `${run.prefix}${k}`));
   }
+}
+
+let zoneLock: ZoneLockClient | undefined;
+/** The case this worker holds the custom-domain zone for, and how. */
+let zoneHeld: { caseId: string; mode: ZoneMode } | undefined;
+/** Whether the running test ends its case's hold (its last step touching the zone, or a simple case's request). */
+let zoneTurnEnds = false;
+
+/**
+ * The custom-domain zone, taken as the case's data says (harness/run/zone-lock.ts), before the test that runs
+ * `step` (a request, or a refusal, with the apply and purge steps before it). A sequence holds it from the test
+ * of its first step touching the zone to the test of its last one, since a response cached by one request is
+ * observed by a later one; a simple case holds it for each custom-surface request alone. Call it first in
+ * every test; `zoneTurnEnd`, called from `test.afterEach`, gives it back. Waiting for the zone does not
+ * count against the test's timeout; past that timeout again, the test fails naming who holds the zone.
+ */
+export async function zoneTurn(c: LoadedCase, step: Step) {
+  zoneLock ??= ZoneLockClient.fromEnv();
+  // A hold left by an earlier case of this worker (its last test filtered out, say) ends here.
+  if (zoneHeld && zoneHeld.caseId !== c.id) {
+    await zoneLock.release();
+    zoneHeld = undefined;
+  }
+  zoneTurnEnds = false;
+  const use = zoneUse(c);
+  const wide = zoneWideFromEnv();
+  test.skip(
+    wide === 'skip' && use?.mode === 'exclusive',
+    'purges the whole custom-domain zone: left to the run with CORS_ZONE_WIDE=only',
+  );
+  test.skip(wide === 'only' && use?.mode !== 'exclusive', 'CORS_ZONE_WIDE=only: only cases that purge the whole zone');
+  if (!use) return;
+  const i = c.steps.indexOf(step);
+  if (isSimple(c)) {
+    if (!(step.kind === 'request' && step.request.surface === 'custom')) return;
+    zoneTurnEnds = true;
+  } else {
+    // Runs a step of the window [first, last]: its own, or one of the steps before it since the last request.
+    let previous = i - 1;
+    while (previous >= 0 && c.steps[previous].kind !== 'request') previous -= 1;
+    if (i < use.first || previous >= use.last) return;
+    zoneTurnEnds = i >= use.last;
+  }
+  if (zoneHeld) return;
+  const info = test.info();
+  const timeout = info.timeout;
+  const waitMs = timeout > 0 ? timeout : Number(process.env.CORS_TEST_TIMEOUT ?? 180) * 1000;
+  if (timeout > 0) info.setTimeout(timeout + waitMs);
+  const started = Date.now();
+  const who = `${c.id} [${info.project.name}, worker ${info.parallelIndex}]`;
+  const grant = await zoneLock.acquire(use.mode, who, waitMs);
+  const waited = Date.now() - started;
+  if (timeout > 0) info.setTimeout(timeout + waited);
+  if (!grant.granted) {
+    failWith(
+      `waited ${Math.round(waitMs / 1000)} s for the custom-domain zone (${use.mode === 'exclusive' ? 'alone: this case purges the whole zone' : 'shared'}); ` +
+        `held or awaited by: ${grant.holders.join('; ') || '(nobody any more)'}`,
+    );
+  }
+  if (waited >= 1000)
+    info.annotations.push({
+      type: 'zone',
+      description: `waited ${waited} ms for the custom-domain zone (${use.mode})`,
+    });
+  zoneHeld = { caseId: c.id, mode: use.mode };
+}
+
+/** `test.afterEach(({}, info) => zoneTurnEnd(info))`: gives the zone back after the test that ends the case's hold, or a failed one. */
+export async function zoneTurnEnd(info: TestInfo) {
+  if (!zoneHeld || !zoneLock) return;
+  if (zoneTurnEnds || info.status !== info.expectedStatus) {
+    await zoneLock.release();
+    zoneHeld = undefined;
+  }
+  zoneTurnEnds = false;
 }
 
 /** Where a path of the case file is, for `test.step(…, { location })`: the HTML report then points into it. */

@@ -98,7 +98,10 @@ export function renderPage(report: ConformanceReport, options: PageOptions = {})
   const toReports = options.pageToReports ?? '../';
   const n = counts(report);
   const clients = report.clients;
-  const areas = [...new Set(report.cases.map((c) => c.area))].sort();
+  // Case folders in order; tests that are not case checks (the flows) come last.
+  const areas = [...new Set(report.cases.map((c) => c.area))].sort((a, b) =>
+    a.startsWith('(') === b.startsWith('(') ? a.localeCompare(b) : a.startsWith('(') ? 1 : -1,
+  );
   const title = `R2 CORS conformance: ${report.target.kind}, ${report.date.slice(0, 16).replace('T', ' ')} UTC`;
 
   const facts: [string, string][] = [

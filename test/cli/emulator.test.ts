@@ -53,11 +53,11 @@ function stop(child: ChildProcess): Promise<number | null> {
 
 const readEnv = (file: string) => parseEnvFile(readFileSync(file, 'utf8'));
 
-test('emulator --env-file: the file points tools at it; a policy set through either API answers preflights', async () => {
+test('emulator --write-env: the file points tools at it; a policy set through either API answers preflights', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cli-'));
   const envFile = path.join(dir, 'r2.env');
   const started = Date.now();
-  const { child, output } = await startCli(['--env-file', envFile]);
+  const { child, output } = await startCli(['--write-env', envFile]);
   console.log(`# emulator started in ${Date.now() - started} ms (target: under 3 s)`);
   const env = readEnv(envFile);
   for (const key of [
@@ -104,6 +104,41 @@ test('emulator --env-file: the file points tools at it; a policy set through eit
   assert.match(output(), /R2 emulator stopped\./);
 });
 
+test('npx r2-cors emulator --write-env r2.env, as the README says, in a fresh folder writes the file there', async () => {
+  // Through npx, as a user runs it: npx is a node program of its own, and Node 20 takes `--env-file` in its
+  // arguments as its own option (the old name failed there with "node: r2.env: not found").
+  const cwd = mkdtempSync(path.join(tmpdir(), 'r2-cors-npx-'));
+  const child = spawn('npx', ['--prefix', ROOT, 'r2-cors', 'emulator', '--write-env', 'r2.env'], {
+    cwd,
+    env: { ...process.env, R2_CORS_CA_DIR: caDir },
+    detached: true, // its own process group: npx, its shell and the emulator stop together
+  });
+  let output = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const started = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 60_000);
+    child.stdout.on('data', () => {
+      if (output.includes('Press Ctrl-C to stop.')) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    exited.then(() => resolve(false));
+  });
+  const env = started ? readEnv(path.join(cwd, 'r2.env')) : {};
+  if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM');
+  await exited;
+  assert.ok(started, `the emulator did not start through npx:\n${output}`);
+  assert.match(env.R2_S3_ENDPOINT ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(output, /env file +r2\.env/);
+});
+
 test('emulator --data-dir: buckets, policies and credentials survive a restart', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-data-'));
   const envFile = path.join(dir, 'r2.env');
@@ -125,6 +160,7 @@ test('emulator --data-dir: buckets, policies and credentials survive a restart',
 });
 
 test('emulator usage errors exit 2', () => {
+  assert.match(r2cors(['emulator', '--write-env', 'a.env', '--env-file', 'b.env']).stderr, /not both/);
   assert.match(r2cors(['emulator', '--propagation-delay', 'soon']).stderr, /not a duration such as 2s/);
   assert.equal(r2cors(['emulator', '--port', 'x']).status, 2);
 });

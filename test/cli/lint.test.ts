@@ -19,6 +19,8 @@ test('every kind of problem the loader knows has a fixture', () => {
     ['duplicate id', /same-id\.yaml:1:5 {2}id: duplicate case id 'same-id'/],
     ['invalid policy', /invalid-policy\.yaml:6:24 {2}policy\.dashboard\[0\]\.AllowedOrigins\[0\]: origin/],
     ['missing object', /missing-object\.yaml:11:10 {2}requests\[0\]\.key: object 'absent\.txt' is not seeded/],
+    ['alias bomb', /alias-bomb\.yaml:7:8 {2}Excessive alias count .*: the aliases expand to too much data/],
+    ['empty file', /empty\.yaml:1:1 {2}the file is empty; a case needs at least id, title, source/],
     ['invalid policy file', /bad-rules\.json:6:28 {2}rules\[0\]\.allowed\.methods\[1\]: method 'PATCH'/],
     ['presigner without auth: presigned', /presigner-misuse\.yaml:10:5 {2}requests\[0\]\.presigner: presigner applies/],
   ];

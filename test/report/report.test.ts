@@ -9,6 +9,7 @@ import { diffReports } from '../../harness/report/diff.ts';
 import { errorOf, type Observation } from '../../harness/report/observation.ts';
 import { renderPage } from '../../harness/report/page.ts';
 import { renderSummary } from '../../harness/report/summary.ts';
+import { r2cors } from '../cli/run-cli.ts';
 
 const corpus = loadCases(['cases']).cases;
 
@@ -152,5 +153,23 @@ describe('page', () => {
     assert.ok(page.includes('href="../../cases/a/x.yaml">cases/a/x.yaml:3:4</a>'));
     assert.ok(page.includes('received: &lt;blocked&gt;'));
     assert.ok(!/<(script|link)[^>]+src=|https?:\/\/[^"]*\.(js|css)/.test(page), 'nothing loaded from elsewhere');
+  });
+});
+
+describe('the commands', () => {
+  test('r2-cors lists diff and calibrate; calibrate refuses a file that is not observations, naming it', () => {
+    const help = r2cors(['--help']);
+    assert.match(help.stdout, /^ {2}diff {6}what changed between two runs/m);
+    assert.match(help.stdout, /^ {2}calibrate say which of the profile's assumptions/m);
+    const bad = r2cors(['calibrate', 'package.json']);
+    assert.equal(bad.status, 2);
+    assert.equal(
+      bad.stderr.split('\n')[0],
+      'r2-cors calibrate: package.json is not an observations file (reports/observations.json of a run)',
+    );
+    assert.equal(
+      r2cors(['calibrate']).stderr.split('\n')[0],
+      'r2-cors calibrate: give one observations file (reports/observations.json)',
+    );
   });
 });

@@ -93,8 +93,11 @@ test('no key, token, signature or presigned query string in any file under repor
   emulator.stdout?.on('data', (d) => {
     output += d;
   });
+  emulator.stderr?.on('data', (d) => {
+    output += d;
+  });
   for (let i = 0; !output.includes('Press Ctrl-C'); i++) {
-    if (i > 300) throw new Error(`the emulator did not start:\n${output}`);
+    if (i > 1200 || emulator.exitCode !== null) throw new Error(`the emulator did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const emulatorEnv = parseEnvFile(readFileSync(envFile, 'utf8'));
@@ -104,9 +107,11 @@ test('no key, token, signature or presigned query string in any file under repor
   for (const bucket of BUCKETS) await target.createBucket?.(bucket);
   await target.close();
 
-  const run = await runWithReports({ CORS_CASES: CASES }, ['raw'], env);
+  // One retry: on a loaded machine a raw request was seen to end in ECONNRESET (transport, not CORS).
+  const run = await runWithReports({ CORS_CASES: CASES }, ['raw'], env, ['--retries=1']);
   assert.equal(run.code, 0, run.output);
-  assert.ok(run.report().checks['put-content-type-etag-exposed › upload-json › raw'], 'the presigned PUT was checked');
+  const observed = readFileSync(path.join(run.dir, 'observations.json'), 'utf8');
+  assert.ok(observed.includes('?[presigned query redacted]'), 'presigned requests were made, and shown redacted');
 
   const secrets = [KNOWN.accessKeyId, KNOWN.secretAccessKey, KNOWN.apiToken];
   const patterns = [

@@ -196,4 +196,21 @@ test('CORS_TARGET=s3: any S3 endpoint (here the emulator) runs the S3-endpoint r
   assert.equal(result.code, 0, result.output);
   assert.equal(result.tests.get('allowed-headers › custom-header')?.status, 'passed');
   assert.equal(result.tests.get('named-origin › get')?.status, 'skipped', 'no r2.dev URL without the REST API');
+
+  // A purge step has no custom domain to purge there: it is skipped with a note, and the sequence goes on.
+  const purging = await runSuite(
+    suiteEnv({ ...s3Env, S3_BUCKETS: 's3-two', CORS_CASES: 'test/fixtures/selftest/s3-target' }),
+  );
+  assert.equal(purging.code, 0, purging.output);
+  assert.equal(purging.tests.get('purge-then-s3 › on-custom')?.status, 'skipped');
+  const afterPurge = purging.tests.get('purge-then-s3 › on-s3-after-purge');
+  assert.equal(afterPurge?.status, 'passed', afterPurge?.error);
+  assert.ok(
+    afterPurge?.annotations.some(
+      (a) =>
+        a.type === 'skipped' &&
+        a.description === 'purge (steps[2].purge) not done: the target has no custom surface for bucket s3-two',
+    ),
+    JSON.stringify(afterPurge?.annotations),
+  );
 });

@@ -62,7 +62,7 @@ describe('steps', () => {
     );
     const purge = c.steps[4];
     assert.ok(purge.kind === 'purge');
-    assert.equal(purge.everything, true);
+    assert.deepEqual([purge.everything, purge.keys], [false, ['logo.svg']]);
   });
 
   test('a step expected to be refused keeps its invalid policy, to be sent as written', () => {
