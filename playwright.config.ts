@@ -16,6 +16,8 @@ if (!process.env.TEST_WORKER_INDEX) for (const note of browsers.notes) console.l
 export default defineConfig({
   testDir: 'harness/conformance',
   globalSetup: './harness/conformance/global-setup.ts',
+  // Awaited even when Ctrl-C stops the set-up: it waits for the set-up to settle and put the buckets back.
+  globalTeardown: './harness/conformance/global-teardown.ts',
   outputDir: `${reports}/test-results`,
   forbidOnly: Boolean(process.env.CI),
   fullyParallel: true,

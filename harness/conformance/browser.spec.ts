@@ -11,7 +11,6 @@ import type { TestInfo } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
 import { contextMode, ownContextReason, wantsOwnContext } from '../browsers/isolation.ts';
 import { record } from '../browsers/timings.ts';
-import { loadCases } from '../cases/load.ts';
 import type { BrowserExpectation, CaseRequest, LoadedCase, Step } from '../cases/model.ts';
 import type { Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
@@ -24,7 +23,7 @@ import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
 import { openSession, test } from './browser-test.ts';
-import { casesPath } from './global-setup.ts';
+import { runCases } from './global-setup.ts';
 import {
   caseRun,
   failOnMismatches,
@@ -193,7 +192,7 @@ const mode = contextMode();
 /** Whether a check of this worker has sent credentials (and so may have been answered with cookies). */
 let credentialsSent = false;
 
-const { cases } = loadCases([casesPath()]);
+const cases = runCases();
 test.afterEach(({}, info) => zoneTurnEnd(info));
 
 for (const c of cases) {

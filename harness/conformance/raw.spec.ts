@@ -4,7 +4,6 @@
  */
 
 import { type TestInfo, test } from '@playwright/test';
-import { loadCases } from '../cases/load.ts';
 import type { CaseRequest, LoadedCase, PolicyRejection, Step } from '../cases/model.ts';
 import { exchangeText } from '../check/exchange.ts';
 import { checkHttp, type Mismatch } from '../check/expect.ts';
@@ -14,7 +13,7 @@ import { ATTACHMENT, assumedResults, type Observation, observeExchange } from '.
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
-import { casesPath } from './global-setup.ts';
+import { runCases } from './global-setup.ts';
 import {
   caseRun,
   failOnMismatches,
@@ -161,7 +160,7 @@ async function checkRejection(
   failOnMismatches(c, mismatches);
 }
 
-const { cases } = loadCases([casesPath()]);
+const cases = runCases();
 test.afterEach(({}, info) => zoneTurnEnd(info));
 
 for (const c of cases) {

@@ -197,9 +197,64 @@ export const PROBES: Probe[] = [
   },
   {
     field: 'corsOnErrors',
-    shows: 'CORS headers on an error response to a request whose origin a rule allows',
+    shows: 'CORS headers on an error response to a request whose origin a rule allows, per surface',
     observers: ['missing-object-keeps-cors › missing'],
     read: (leg) => (leg.leg === 'actual' && leg.status >= 400 ? matched(leg) : undefined),
+    // The profile says it per surface: the S3 API, and the public entrypoints (r2.dev and custom domains).
+    comparable: (expected, o) => (expected as { s3: boolean; public: boolean })[o.surface === 's3' ? 's3' : 'public'],
+  },
+  {
+    field: 'corsOnNotModified',
+    shows: 'CORS headers on a 304 Not Modified',
+    observers: ['get-if-none-match-304 › revalidate'],
+    read: (leg) => (leg.leg === 'actual' && leg.status === 304 ? matched(leg) : undefined),
+  },
+  {
+    field: 'headerPatterns',
+    shows: "whether a preflight for x-amz-user-agent matches AllowedHeaders ['x-amz-*']",
+    observers: ['allowed-headers-amz-pattern › sdk-header'],
+    read: (leg) => (isPreflight(leg) ? (matched(leg) ? 'wildcard-anywhere' : 'bare-star-only') : undefined),
+  },
+  {
+    field: 'presignedPreflight',
+    shows: 'whether the preflight of an expired presigned URL is refused',
+    observers: ['preflight-expired-url › upload'],
+    read: (leg) =>
+      leg.leg === 'preflight' ? (leg.status >= 400 ? 'verify-with-requested-method' : 'not-checked') : undefined,
+  },
+  {
+    field: 'corsOnPresignedPreflightRefusal',
+    shows: 'CORS headers on the refused preflight of an expired presigned URL',
+    observers: ['preflight-expired-url › upload'],
+    read: (leg) => (leg.leg === 'preflight' && leg.status >= 400 ? matched(leg) : undefined),
+  },
+  {
+    field: 'checksumMismatch',
+    shows: 'status and error code of a PUT whose body does not match its checksum',
+    observers: ['put-signed-checksum-mismatch › upload-other-file'],
+    read: (leg) =>
+      leg.leg === 'actual' && leg.status >= 400 ? { status: leg.status, code: leg.error?.code } : undefined,
+  },
+  {
+    field: 'unsatisfiableRange',
+    shows: 'status and error of any 416 Range Not Satisfiable',
+    observers: [],
+    anyExchange: true,
+    read: (leg) => (leg.leg === 'actual' && leg.status === 416 ? rejection(leg) : undefined),
+  },
+  // No raw request of the corpus shows these yet: UploadPart checksums are checked by the browser flows, and a
+  // policy refusal's observation names the error, not which rule of the policy caused it.
+  {
+    field: 'partChecksumsNotImplemented',
+    shows: 'the 501 of an UploadPart with a given checksum',
+    observers: [],
+    read: () => undefined,
+  },
+  {
+    field: 'headerNameNotToken',
+    shows: 'the refusal of a policy with a header name that is not a token',
+    observers: [],
+    read: () => undefined,
   },
 ];
 

@@ -14,6 +14,7 @@ import type { Surface } from '../cases/model.ts';
 import type { CorsPolicy, CorsRule } from '../policy/model.ts';
 import { MAX_RULES } from '../policy/validate.ts';
 import type { Target } from '../targets/target.ts';
+import { pause, stopIfAborted } from './abort.ts';
 
 export class NotInEffect extends Error {
   constructor(
@@ -32,6 +33,8 @@ export interface ApplyOptions {
   surfaces: Surface[];
   /** How long to wait for each change, in milliseconds. */
   deadlineMs: number;
+  /** Stops the apply before its next change or probe (harness/run/abort.ts); a request already sent is awaited. */
+  signal?: AbortSignal;
 }
 
 export interface Applied {
@@ -47,6 +50,10 @@ export interface Sentinel {
   origin: string;
   marker: string;
 }
+
+/** What a harness sentinel looks like: how a policy the harness left behind is recognised (harness/run/leftovers.ts). */
+export const SENTINEL_ORIGIN = /^https:\/\/r2-cors-probe-[0-9a-f]+\.invalid$/;
+export const SENTINEL_MARKER = /^x-r2-cors-probe-[0-9a-f]+$/i;
 
 function newSentinel(): Sentinel {
   const nonce = randomBytes(6).toString('hex');
@@ -97,6 +104,7 @@ async function waitFor(
   const pending = new Set(options.surfaces);
   for (;;) {
     for (const surface of [...pending]) {
+      stopIfAborted(options.signal);
       probes += 1;
       const result = await probe(target, bucket, options.probeKey, surface, s);
       lastSeen.set(surface, result.seen);
@@ -107,7 +115,8 @@ async function waitFor(
       const seen = [...pending].map((surface) => lastSeen.get(surface)).join('; ');
       throw new NotInEffect(Math.round(options.deadlineMs / 1000), seen, what);
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await pause(delay, options.signal);
+    stopIfAborted(options.signal);
     // Capped at 1 s: a slow poll would add up to its own length to every measured propagation time.
     delay = Math.min(1000, Math.round(delay * 1.5));
   }
@@ -126,6 +135,7 @@ export async function applyAndWait(
 ): Promise<Applied> {
   // A bucket this run created and has not changed yet has nothing to delete and nothing to wait for.
   if (!policy && options.neverHadPolicy) return { propagationMs: 0, probes: 0 };
+  stopIfAborted(options.signal);
   if (policy && policy.rules.length < MAX_RULES) {
     const s = newSentinel();
     await target.putPolicy(bucket, { rules: [sentinelRule(s), ...policy.rules] });
@@ -141,6 +151,7 @@ export async function applyAndWait(
     probes += (await waitFor(target, bucket, previous, options, true, 'the sentinel policy that precedes the change'))
       .probes;
   }
+  stopIfAborted(options.signal);
   if (policy) await target.putPolicy(bucket, policy);
   else await target.deletePolicy(bucket);
   const gone = await waitFor(target, bucket, previous, options, false, "the case's policy");

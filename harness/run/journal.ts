@@ -23,7 +23,20 @@ export interface Journal {
   prefix: string;
   runId: string;
   startedAt: string;
+  /** The run's main process (the Playwright runner): while it lives, the run holds this journal (./live.ts). */
   pid: number;
+  /** The run created the bucket (journaled before it was created): restoring empties and deletes it. */
+  created?: boolean;
+}
+
+/** What restoring one bucket did, for one line of output. */
+export interface Restored {
+  bucket: string;
+  /** Whether the bucket was changed at all: a bucket journaled but never changed needs no line on a live run. */
+  changed: boolean;
+  text: string;
+  /** It could not be put back: why (its journal stays). */
+  failed?: boolean;
 }
 
 /** Where journals are kept: R2_CORS_STATE_DIR (default .r2-cors in the working directory)/journal. */
@@ -58,15 +71,36 @@ export function removeJournal(journal: Journal) {
   rmSync(fileFor(journal), { force: true });
 }
 
-/** Puts the bucket back as the journal says and deletes the journal. Returns what was done, for people. */
-export async function restore(target: Target, journal: Journal): Promise<string> {
-  const objects = await target.listObjects(journal.bucket, journal.prefix);
-  for (const key of objects) await target.deleteObject(journal.bucket, key);
-  if (journal.originalPolicy) await target.putPolicy(journal.bucket, journal.originalPolicy);
-  else await target.deletePolicy(journal.bucket);
+/**
+ * Puts the bucket back as the journal says and deletes the journal: the run's objects deleted, the original
+ * policy put back (or the policy deleted); a bucket the run created is emptied and deleted instead.
+ */
+export async function restore(target: Target, journal: Journal): Promise<Restored> {
+  const { bucket } = journal;
+  if (journal.created) {
+    if (!(await target.bucketExists(bucket))) {
+      removeJournal(journal);
+      return { bucket, changed: false, text: `${bucket}: never created` };
+    }
+    const objects = await target.listObjects(bucket, '');
+    for (const key of objects) await target.deleteObject(bucket, key);
+    await target.deleteBucket?.(bucket);
+    removeJournal(journal);
+    return {
+      bucket,
+      changed: true,
+      text: `${bucket}: created by the run; ${objects.length} object(s) and the bucket deleted`,
+    };
+  }
+  const objects = await target.listObjects(bucket, journal.prefix);
+  for (const key of objects) await target.deleteObject(bucket, key);
+  const current = await target.getPolicy(bucket);
+  const changed = objects.length > 0 || JSON.stringify(current) !== JSON.stringify(journal.originalPolicy);
+  if (journal.originalPolicy) await target.putPolicy(bucket, journal.originalPolicy);
+  else if (current) await target.deletePolicy(bucket);
   removeJournal(journal);
   const policy = journal.originalPolicy
     ? `its policy (${journal.originalPolicy.rules.length} rule(s)) put back`
     : 'no policy, as before';
-  return `${journal.bucket}: ${policy}; ${objects.length} object(s) under ${journal.prefix} deleted`;
+  return { bucket, changed, text: `${bucket}: ${policy}; ${objects.length} object(s) under ${journal.prefix} deleted` };
 }

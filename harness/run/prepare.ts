@@ -4,11 +4,14 @@
  * propagation overlap instead of adding up.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { LoadedCase, Surface } from '../cases/model.ts';
 import type { TargetSetup } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
+import { Interrupted, stopIfAborted } from './abort.ts';
 import { applyAndWait, NotInEffect } from './apply.ts';
-import { pendingJournals, removeJournal, restore, writeJournal } from './journal.ts';
+import { pendingJournals, type Restored, removeJournal, restore, writeJournal } from './journal.ts';
+import { describeLeftover, findLeftovers, RUN_PREFIX } from './leftovers.ts';
 import type { CaseRun, RunState } from './state.ts';
 
 export const PROBE_KEY = '__r2-cors-probe';
@@ -20,6 +23,11 @@ export interface PrepareOptions {
   deadlineMs: number;
   /** Called with a line of progress for people. */
   progress?: (line: string) => void;
+  /**
+   * Stops the set-up (Ctrl-C): no change is started after it fires, and prepareRun rejects with Interrupted only
+   * once every request it had sent has been answered, so that the buckets can then be put back for good.
+   */
+  signal?: AbortSignal;
 }
 
 export function newRunId(): string {
@@ -32,12 +40,12 @@ function bucketName(caseId: string, runId: string): string {
   return `${caseId.slice(0, 50).replace(/-+$/, '')}-${hash}`;
 }
 
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+/** Runs `work` over `items`, at most `limit` at a time; takes no new item once `signal` has fired. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>, signal?: AbortSignal) {
   const queue = [...items];
   await Promise.all(
     Array.from({ length: Math.min(limit, queue.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+      for (let item = queue.shift(); item !== undefined && !signal?.aborted; item = queue.shift()) await work(item);
     }),
   );
 }
@@ -73,6 +81,15 @@ export function checkJournals(target: Target, buckets: string[]) {
   }
 }
 
+/**
+ * Stops a run that would record a harness leftover as a bucket's original: a policy with the harness's marks, or
+ * objects under its prefix, on a bucket no journal covers (harness/run/leftovers.ts). Reads only.
+ */
+export async function checkLeftovers(target: Target, buckets: string[]) {
+  const leftovers = await findLeftovers(target, buckets, pendingJournals());
+  if (leftovers.length > 0) throw new TargetError(leftovers.map(describeLeftover).join('\n'));
+}
+
 export async function checkTarget(setup: TargetSetup) {
   const { target, pool } = setup;
   await target.listBuckets();
@@ -86,10 +103,17 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
   const { target, pool } = setup;
   const { runId } = options;
   const ownsBuckets = target.createBucket !== undefined && pool.length === 0;
+  if (setup.own && cases.length > setup.own.max) {
+    throw new TargetError(
+      `${cases.length} cases need ${cases.length} buckets and R2_MAX_BUCKETS is ${setup.own.max}: ` +
+        `run them in waves of ${setup.own.max} with \`npm run nightly\`, or raise R2_MAX_BUCKETS.`,
+    );
+  }
   if (!ownsBuckets && pool.length < cases.length) {
     throw new TargetError(
       `${cases.length} cases need ${cases.length} buckets, one each, and the bucket list has ${pool.length}. ` +
-        'Add buckets to R2_BUCKETS (or S3_BUCKETS), or run fewer cases (CORS_CASES=cases/some/folder).',
+        `Run them in waves of ${pool.length} with \`npm run nightly\`, add buckets to R2_BUCKETS (or S3_BUCKETS), ` +
+        'or run fewer cases (CORS_CASES=cases/some/folder).',
     );
   }
   const state: RunState = {
@@ -99,29 +123,44 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
     deadlineMs: options.deadlineMs,
     cases: {},
   };
+  // A target error in one bucket stops the others too, as Ctrl-C does: the caller then puts back what was done.
+  const failed = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
+  // Every bucket's wait listens to it: as many listeners as buckets at once, not a leak.
+  setMaxListeners(0, signal);
+  let failure: TargetError | undefined;
+  /** Every change goes through here: none starts once the set-up is stopped. */
+  const change = <T>(work: () => Promise<T>): Promise<T> => {
+    stopIfAborted(signal);
+    return work();
+  };
   const started = Date.now();
   let done = 0;
   /** Journals, seeds and (first step a plain apply) applies one bucket for a case; failures go in the run. */
   const prepareBucket = async (c: LoadedCase, run: CaseRun) => {
     const { bucket, prefix } = run;
     try {
-      if (ownsBuckets) await target.createBucket?.(bucket);
+      const originalPolicy = ownsBuckets ? null : await target.getPolicy(bucket);
+      // The journal comes before the first change (the bucket's creation, where the run creates it).
+      stopIfAborted(signal);
       writeJournal({
         version: 1,
         target: target.identity,
         kind: target.kind,
         bucket,
-        originalPolicy: await target.getPolicy(bucket),
-        prefix: `r2-cors-run-${runId}/`,
+        originalPolicy,
+        prefix: `${RUN_PREFIX}${runId}/`,
         runId,
         startedAt: new Date().toISOString(),
         pid: process.pid,
+        created: ownsBuckets || undefined,
       });
+      if (ownsBuckets) await change(() => target.createBucket?.(bucket) ?? Promise.resolve());
       const available = await target.surfaces(bucket);
       run.surfaces = [...available];
-      await target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain');
+      await change(() => target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain'));
       for (const object of c.objects) {
-        await target.putObject(bucket, `${prefix}${object.key}`, object.body ?? '', object.contentType);
+        await change(() => target.putObject(bucket, `${prefix}${object.key}`, object.body ?? '', object.contentType));
       }
       // Every case's first apply happens here, all at once, so that the waits overlap.
       const first = c.steps[0];
@@ -131,53 +170,85 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
           surfaces: surfacesUsed(c).filter((s) => available.has(s)),
           deadlineMs: options.deadlineMs,
           neverHadPolicy: ownsBuckets,
+          signal,
         });
         run.applied = { propagationMs, probes };
         run.sentinel = sentinel;
       }
     } catch (error) {
-      if (error instanceof TargetError) throw error;
+      if (error instanceof Interrupted) return;
+      if (error instanceof TargetError) {
+        failure ??= error;
+        failed.abort('a target error');
+        return;
+      }
       run.error = { kind: error instanceof NotInEffect ? 'not-in-effect' : 'setup', message: (error as Error).message };
     }
   };
-  await eachLimited(cases, 64, async (c) => {
-    const prefix = `r2-cors-run-${runId}/${c.id}/`;
-    const bucket = ownsBuckets ? bucketName(c.id, runId) : pool[cases.indexOf(c)];
-    const run: CaseRun = { id: c.id, bucket, prefix, surfaces: [] };
-    state.cases[c.id] = run;
-    // A sequence changes its bucket as it goes, so each browser needs a bucket of its own (where the harness
-    // owns buckets; on a live pool, sequences are checked raw only).
-    const others: Promise<void>[] = [];
-    if (!isSimple(c) && ownsBuckets && options.browsers?.length) {
-      run.perBrowser = {};
-      for (const browser of options.browsers) {
-        const own: CaseRun = {
-          id: c.id,
-          bucket: bucketName(`${c.id}-${browser}`, runId),
-          prefix,
-          surfaces: [],
-        };
-        run.perBrowser[browser] = own;
-        others.push(prepareBucket(c, own));
+  await eachLimited(
+    cases,
+    64,
+    async (c) => {
+      const prefix = `${RUN_PREFIX}${runId}/${c.id}/`;
+      const index = cases.indexOf(c);
+      const bucket = setup.own
+        ? `${setup.own.prefix}-${runId}-${index + 1}`
+        : ownsBuckets
+          ? bucketName(c.id, runId)
+          : pool[index];
+      const run: CaseRun = { id: c.id, bucket, prefix, surfaces: [] };
+      state.cases[c.id] = run;
+      // A sequence changes its bucket as it goes, so each browser needs a bucket of its own (where the harness
+      // owns buckets; on a live pool, sequences are checked raw only).
+      const others: Promise<void>[] = [];
+      if (!isSimple(c) && ownsBuckets && !setup.own && options.browsers?.length) {
+        run.perBrowser = {};
+        for (const browser of options.browsers) {
+          const own: CaseRun = {
+            id: c.id,
+            bucket: bucketName(`${c.id}-${browser}`, runId),
+            prefix,
+            surfaces: [],
+          };
+          run.perBrowser[browser] = own;
+          others.push(prepareBucket(c, own));
+        }
       }
-    }
-    await Promise.all([prepareBucket(c, run), ...others]);
-    done += 1;
-    const note = run.error
-      ? `: ${run.error.message}`
-      : run.applied
-        ? ` (in effect after ${run.applied.propagationMs} ms)`
-        : '';
-    options.progress?.(`[${done}/${cases.length}] ${c.id} on ${bucket}${note}`);
-  });
+      await Promise.all([prepareBucket(c, run), ...others]);
+      if (signal.aborted) return;
+      done += 1;
+      const note = run.error
+        ? `: ${run.error.message}`
+        : run.applied
+          ? ` (in effect after ${run.applied.propagationMs} ms)`
+          : '';
+      options.progress?.(`[${done}/${cases.length}] ${c.id} on ${bucket}${note}`);
+    },
+    signal,
+  );
+  // Here every request the set-up sent has been answered: nothing of it can still change a bucket.
+  if (failure) throw failure;
+  stopIfAborted(signal);
   options.progress?.(`Set-up of ${cases.length} case(s) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return state;
 }
 
-/** Puts every bucket of the run back (policy and objects) and removes their journals. */
-export async function restoreRun(target: Target, runId: string, progress?: (line: string) => void) {
+/**
+ * Puts every bucket of the run back (policy and objects) and removes their journals. Call it only once nothing
+ * of the run can change a bucket any more (prepareRun settled, workers gone): each bucket is put back once.
+ */
+export async function restoreRun(target: Target, runId: string, progress?: (restored: Restored) => void) {
   const journals = pendingJournals().filter((j) => j.runId === runId && j.target === target.identity);
+  const restored: Restored[] = [];
   await eachLimited(journals, 16, async (j) => {
-    progress?.(await restore(target, j));
+    let r: Restored;
+    try {
+      r = await restore(target, j);
+    } catch (error) {
+      r = { bucket: j.bucket, changed: true, failed: true, text: `${j.bucket}: ${(error as Error).message}` };
+    }
+    restored.push(r);
+    progress?.(r);
   });
+  return restored;
 }

@@ -17,8 +17,24 @@ export type TargetKind = 'emulator' | 'r2' | 's3';
 
 export interface TargetSetup {
   target: R2Target;
-  /** Buckets the run may use; empty for the emulator, where the harness creates its own. */
+  /** Buckets the run may use; empty where the harness creates its own (the emulator, R2_BUCKET_PREFIX). */
   pool: string[];
+  /** R2_BUCKET_PREFIX: the run creates buckets `<prefix>-<run id>-<n>`, at most R2_MAX_BUCKETS (default 50). */
+  own?: { prefix: string; max: number };
+}
+
+/** A prefix that leaves room for `-<run id>-<n>` in R2's 63 characters of lower-case letters, digits and hyphens. */
+const PREFIX = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+function ownBuckets(env: NodeJS.ProcessEnv): TargetSetup['own'] {
+  const prefix = env.R2_BUCKET_PREFIX ?? '';
+  if (!PREFIX.test(prefix))
+    throw new TargetError(
+      `R2_BUCKET_PREFIX must be 1–40 lower-case letters, digits and hyphens, starting with a letter or digit, not '${prefix}'`,
+    );
+  const max = Number(env.R2_MAX_BUCKETS ?? 50);
+  if (!Number.isInteger(max) || max < 1) throw new TargetError('R2_MAX_BUCKETS must be a whole number ≥ 1');
+  return { prefix, max };
 }
 
 export function targetKind(env: NodeJS.ProcessEnv = process.env): TargetKind {
@@ -73,7 +89,12 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetSetup
     return { target, pool: pool(v.S3_BUCKETS, 'S3_BUCKETS') };
   }
   const names = ['R2_ACCOUNT_ID', 'R2_ACCESS_KEY_ID', 'R2_SECRET_ACCESS_KEY'];
-  const v = required(env, kind === 'r2' ? [...names, 'R2_BUCKETS'] : names);
+  const own = kind === 'r2' && !env.R2_BUCKETS && env.R2_BUCKET_PREFIX !== undefined ? ownBuckets(env) : undefined;
+  if (kind === 'r2' && !env.R2_BUCKETS && !own)
+    throw new TargetError(
+      `missing environment variable(s): ${[...names.filter((n) => !env[n]), 'R2_BUCKETS (or R2_BUCKET_PREFIX)'].join(', ')}`,
+    );
+  const v = required(env, names);
   let addressRules: AddressRule[] = [];
   if (kind === 'emulator') {
     const e = required(env, ['R2_S3_ENDPOINT', 'R2_EMULATOR_PUBLIC_ADDRESS', 'R2_EMULATOR_CUSTOM_ADDRESS']);
@@ -83,6 +104,13 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetSetup
       { host: `*.${v.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`, address: e.R2_S3_ENDPOINT.replace('https://', '') },
       { host: `${v.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`, address: e.R2_S3_ENDPOINT.replace('https://', '') },
     ];
+  } else {
+    // A live run pointed at an emulator started with `r2-cors emulator --env-file` (the harness's self-tests, or
+    // a rehearsal of the nightly): its env file says where r2.dev hosts and custom domains are served.
+    if (env.R2_EMULATOR_PUBLIC_ADDRESS)
+      addressRules.push({ host: '*.r2.dev', address: env.R2_EMULATOR_PUBLIC_ADDRESS });
+    if (env.R2_EMULATOR_CUSTOM_ADDRESS)
+      addressRules.push({ host: `*.${EMULATOR_DOMAIN_SUFFIX}`, address: env.R2_EMULATOR_CUSTOM_ADDRESS });
   }
   const target = new R2Target({
     kind,
@@ -100,5 +128,5 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetSetup
     addressRules,
     customDomainSuffix: kind === 'emulator' ? EMULATOR_DOMAIN_SUFFIX : undefined,
   });
-  return { target, pool: kind === 'r2' ? pool(v.R2_BUCKETS, 'R2_BUCKETS') : [] };
+  return { target, pool: kind === 'r2' && !own ? pool(env.R2_BUCKETS, 'R2_BUCKETS') : [], own };
 }

@@ -347,6 +347,13 @@ export class R2Target implements Target {
     this.domains.delete(bucket);
   }
 
+  async deleteBucket(bucket: string): Promise<void> {
+    const response = await this.s3('DELETE', this.bucketUrl(bucket));
+    if (response.status !== 204 && response.status !== 200 && response.status !== 404)
+      this.fail(`deleting bucket '${bucket}'`, response, bucket);
+    this.domains.delete(bucket);
+  }
+
   async objectUrl(surface: Surface, bucket: string, key: string): Promise<string> {
     if (surface === 's3') return this.bucketUrl(bucket, key);
     const domains = await this.lookUpDomains(bucket);

@@ -48,6 +48,8 @@ export interface Target {
    * creates buckets only where it owns them, the emulator; on a live account it uses the ones it is given.
    */
   createBucket?(bucket: string): Promise<void>;
+  /** Deletes an empty bucket the run created. */
+  deleteBucket?(bucket: string): Promise<void>;
 
   getPolicy(bucket: string): Promise<CorsPolicy | null>;
   /** Applies a policy through the S3 API (or the REST API); throws PolicyRejected when refused. */

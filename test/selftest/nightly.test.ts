@@ -1,0 +1,187 @@
+/**
+ * The nightly as a user runs it (`npm run nightly`, `npm run nightly:merge`), against the emulator posing as a
+ * live account (CORS_TARGET=r2, its env file's endpoints and CA, a 1 s propagation delay):
+ * (a) a pool of ONE bucket that holds its owner's policy and objects: the cases run in waves of one, every
+ *     case × client once against its own policy, one merged report, the bucket as its owner left it;
+ * (b) buckets of its own (R2_BUCKET_PREFIX, R2_MAX_BUCKETS): created, journaled first, deleted at the end, after
+ *     Ctrl-C too, and by `r2-cors restore` when a lost machine left them without a journal;
+ * (c) two shards run one after the other, then merged into one report.
+ * Each case of these fixtures allows only its own origin, so a case checked while another wave's policy was in
+ * force fails: passing means each ran against its own policy.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ROOT } from '../cli/run-cli.ts';
+import {
+  BIN,
+  cliEmulator,
+  liveEnvOf,
+  ownerClient,
+  seedOwnersBuckets,
+  snapshot,
+  until,
+  writeCases,
+} from './live-account.ts';
+import { startSuite } from './run-suite.ts';
+
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children) if (child.pid && child.exitCode === null) child.kill('SIGKILL');
+});
+
+function npmRun(script: string, env: NodeJS.ProcessEnv, args: string[] = []) {
+  const child = spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], { cwd: ROOT, env });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  return new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, output })),
+  );
+}
+
+interface JsonSuite {
+  title: string;
+  suites?: JsonSuite[];
+  specs?: { title: string; tests: { projectName: string; results: { status: string }[] }[] }[];
+}
+
+/** `project case › request` → the statuses of its results, from a merged results.json. */
+function results(file: string): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const walk = (suite: JsonSuite, parent: string) => {
+    const title = suite.title.endsWith('.ts') ? parent : suite.title;
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests) {
+        const key = `${t.projectName} ${title} › ${spec.title}`;
+        found.set(key, [...(found.get(key) ?? []), ...t.results.map((r) => r.status)]);
+      }
+    for (const child of suite.suites ?? []) walk(child, title);
+  };
+  for (const suite of (JSON.parse(readFileSync(file, 'utf8')) as { suites: JsonSuite[] }).suites) walk(suite, '');
+  return found;
+}
+
+const CASES = 5;
+/** Requests of writeCases(5): two per case. */
+const EXPECTED = Array.from({ length: CASES }, (_, i) => {
+  const id = `live-${String(i + 1).padStart(2, '0')}`;
+  return (i + 1) % 4 === 0
+    ? [`raw ${id} › first`, `raw ${id} › after-change`]
+    : [`raw ${id} › get`, `raw ${id} › other-origin`];
+})
+  .flat()
+  .sort();
+
+let s3: S3Client;
+let emulatorEnv: Record<string, string>;
+let cases: string;
+before(async () => {
+  emulatorEnv = await cliEmulator('1s', children);
+  s3 = ownerClient(emulatorEnv);
+  cases = writeCases(CASES);
+});
+
+test('(a) a pool of one bucket: waves of one, each case × client once on its own policy, one report, the bucket back', async () => {
+  const [bucket] = await seedOwnersBuckets(s3, 'solo', 1);
+  const owner = await snapshot(s3, [bucket]);
+  const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+  const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
+  const run = await npmRun('nightly', env);
+  assert.equal(run.code, 0, run.output);
+  assert.match(
+    run.output,
+    new RegExp(`\\[nightly\\] ${CASES} case\\(s\\) in ${CASES} wave\\(s\\) of at most 1 bucket\\(s\\)`),
+  );
+  for (let w = 1; w <= CASES; w++) assert.match(run.output, new RegExp(`\\(wave ${w}/${CASES}\\)`));
+  // One propagation wait per wave: each wave's set-up applied one policy.
+  assert.equal(run.output.match(/\[r2-cors\] \[1\/1\] live-\d+ on solo-01 \(in effect after \d+ ms\)/g)?.length, CASES);
+  const merged = results(path.join(reports, 'results.json'));
+  assert.deepEqual([...merged.keys()].sort(), EXPECTED);
+  for (const [name, statuses] of merged) assert.deepEqual(statuses, ['passed'], name);
+  assert.deepEqual(readdirSync(path.join(reports, 'html')).includes('index.html'), true);
+  assert.deepEqual(await snapshot(s3, [bucket]), owner);
+});
+
+test('(c) two shards, each in waves, then one merged report', async () => {
+  const buckets = await seedOwnersBuckets(s3, 'shard', 2);
+  const owner = await snapshot(s3, buckets);
+  const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+  for (const [i, bucket] of buckets.entries()) {
+    const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
+    const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
+    assert.equal(run.code, 0, run.output);
+    assert.doesNotMatch(run.output, /merging/, 'a shard of several leaves merging to the merge job');
+  }
+  assert.equal(readdirSync(path.join(reports, 'blob')).length, CASES);
+  const merge = await npmRun('nightly:merge', liveEnvOf(emulatorEnv, { CORS_REPORTS_DIR: reports }));
+  assert.equal(merge.code, 0, merge.output);
+  const merged = results(path.join(reports, 'results.json'));
+  assert.deepEqual([...merged.keys()].sort(), EXPECTED);
+  for (const [name, statuses] of merged) assert.deepEqual(statuses, ['passed'], name);
+  assert.deepEqual(await snapshot(s3, buckets), owner);
+});
+
+/** Buckets of the account whose name starts with `prefix-`. */
+async function bucketsNamed(prefix: string): Promise<string[]> {
+  const listed = await s3.send(new ListBucketsCommand({}));
+  return (listed.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n.startsWith(`${prefix}-`));
+}
+
+test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journaled, every one deleted at the end', async () => {
+  const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+  const env = liveEnvOf(emulatorEnv, {
+    R2_BUCKET_PREFIX: 'own',
+    R2_MAX_BUCKETS: '3',
+    CORS_CASES: cases,
+    CORS_REPORTS_DIR: reports,
+  });
+  const run = await npmRun('nightly', env);
+  assert.equal(run.code, 0, run.output);
+  assert.match(
+    run.output,
+    new RegExp(`\\[nightly\\] ${CASES} case\\(s\\) in 2 wave\\(s\\) of at most 3 bucket\\(s\\)`),
+  );
+  assert.match(run.output, /\[r2-cors\] \[\d\/3\] live-0\d on own-\d{8}-[0-9a-f]{6}-[123] \(in effect after \d+ ms\)/);
+  assert.match(
+    run.output,
+    /restored own-\d{8}-[0-9a-f]{6}-1: created by the run; \d+ object\(s\) and the bucket deleted/,
+  );
+  const merged = results(path.join(reports, 'results.json'));
+  assert.deepEqual([...merged.keys()].sort(), EXPECTED);
+  for (const [name, statuses] of merged) assert.deepEqual(statuses, ['passed'], name);
+  assert.deepEqual(await bucketsNamed('own'), []);
+
+  // Ctrl-C in the middle of the set-up: the buckets created so far are deleted before the run exits.
+  const interrupted = startSuite({ ...env, R2_MAX_BUCKETS: String(CASES) });
+  children.push(interrupted.child);
+  await until('a bucket of its own', async () => ((await bucketsNamed('own')).length > 0 ? true : undefined));
+  process.kill(-(interrupted.child.pid as number), 'SIGINT');
+  await new Promise((resolve) => interrupted.child.on('exit', resolve));
+  assert.match(
+    interrupted.output(),
+    /Error: SIGINT during the set-up: stopped; every bucket it had changed was put back/,
+  );
+  assert.deepEqual(await bucketsNamed('own'), []);
+  assert.deepEqual(readdirSync(path.join(env.R2_CORS_STATE_DIR as string, 'journal')), []);
+
+  // A machine lost mid-run leaves buckets and no journal: `r2-cors restore` deletes them by their names.
+  await s3.send(new CreateBucketCommand({ Bucket: 'own-20260101-abcdef-1' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'own-20260101-abcdef-1', Key: 'r2-cors-run-x/a', Body: 'a' }));
+  const restored = spawnSync(process.execPath, ['--', BIN, 'restore'], { cwd: ROOT, env, encoding: 'utf8' });
+  assert.equal(restored.status, 0, restored.stdout + restored.stderr);
+  assert.match(
+    restored.stdout,
+    /deleted own-20260101-abcdef-1: created by run 20260101-abcdef, which left no journal here; 1 object\(s\) with it/,
+  );
+  assert.deepEqual(await bucketsNamed('own'), []);
+});
