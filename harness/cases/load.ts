@@ -281,6 +281,17 @@ function checkRequests(raw: RawCase, steps: Step[], report: Report) {
         `${auth} requests go to the S3 endpoint only; surface '${request.surface}' takes no auth`,
       );
     }
+    for (const field of ['presigner', 'signedSecondsAgo', 'tampered', 'signedChecksum'] as const) {
+      if (request[field] !== undefined && auth !== 'presigned') {
+        report([...at, field], `${field} applies to presigned URLs only; set auth: presigned`, true);
+      }
+    }
+    if (request.presigner?.startsWith('aws-sdk') && !['GET', 'HEAD', 'PUT', 'DELETE'].includes(request.method)) {
+      report([...at, 'presigner'], `the AWS SDK presigns GET, HEAD, PUT and DELETE, not ${request.method}`);
+    }
+    if (request.signedChecksum && request.method !== 'PUT') {
+      report([...at, 'signedChecksum'], `a checksum is signed into upload URLs (PUT), not ${request.method}`);
+    }
     const browser = request.expect?.browser;
     if (browser && request.from === undefined) {
       report([...at, 'expect', 'browser'], "a browser check needs the page's origin: set 'from'");

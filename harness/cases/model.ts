@@ -3,6 +3,7 @@
  * (steps) both become a list of steps, and every step keeps its path in the YAML so that a failure can point
  * into the file. The shape of the file itself is harness/schema/case.schema.json.
  */
+import type { Presigner } from '../clients/presign.ts';
 import type { CorsPolicy, DocPath, PolicyFormat } from '../policy/model.ts';
 import type { Position } from '../schema/locate.ts';
 
@@ -45,6 +46,14 @@ export interface CaseRequest {
   surface: Surface;
   key: string;
   auth?: Auth;
+  /** With auth presigned: which generator makes the URL (default harness). */
+  presigner?: Presigner;
+  /** With auth presigned: the URL was signed this many seconds before it is used (past its expiry: expired). */
+  signedSecondsAgo?: number;
+  /** With auth presigned: the URL's signature is altered after signing. */
+  tampered?: boolean;
+  /** With auth presigned (PUT): a body checksum signed into the URL, by algorithm (one), base64. */
+  signedChecksum?: Partial<Record<'crc32' | 'crc32c' | 'crc64nvme' | 'sha1' | 'sha256', string>>;
   headers?: Record<string, string>;
   body?: string;
   credentials?: 'omit' | 'same-origin' | 'include';

@@ -7,6 +7,7 @@ import { type Dispatcher, request } from 'undici';
 import type { CaseRequest } from '../cases/model.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import type { Target, TargetResponse } from '../targets/target.ts';
+import { type SignedChecksum, tamperSignature } from './presign.ts';
 
 export interface SentRequest {
   method: string;
@@ -41,12 +42,21 @@ async function send(dispatcher: Dispatcher, sent: SentRequest): Promise<Leg> {
   return { request: sent, response: { status: response.statusCode, headers: response.headers, body } };
 }
 
-/** The URL a case's request goes to: presigned, or the object's URL on its surface. Shared with the browsers. */
+/**
+ * The URL a case's request goes to: presigned (by the case's presigner, expired or tampered when it says so), or
+ * the object's URL on its surface. Shared with the browsers.
+ */
 export async function requestUrl(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<string> {
   const key = `${prefix}${r.key}`;
-  return r.auth === 'presigned'
-    ? target.presign(r.method, bucket, key, PRESIGN_SECONDS)
-    : target.objectUrl(r.surface, bucket, key);
+  if (r.auth !== 'presigned') return target.objectUrl(r.surface, bucket, key);
+  const signedAt = r.signedSecondsAgo === undefined ? undefined : new Date(Date.now() - r.signedSecondsAgo * 1000);
+  const [checksum] = Object.entries(r.signedChecksum ?? {}).map(([algorithm, value]) => ({
+    algorithm: algorithm as SignedChecksum['algorithm'],
+    value: value as string,
+  }));
+  const options = { presigner: r.presigner, signedAt, checksum };
+  const url = await target.presign(r.method, bucket, key, PRESIGN_SECONDS, {}, options);
+  return r.tampered ? tamperSignature(url) : url;
 }
 
 export async function sendRaw(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<RawExchange> {

@@ -76,7 +76,25 @@ export function parseRequestHeaders(value: string | undefined): string[] {
     .filter((name) => name !== '');
 }
 
-function judgeRule(rule: CorsRule, index: number, origin: string, method: string, headers: string[]): RuleResult {
+/** An AllowedHeaders entry with a `*` that is not the bare `*` (`x-amz-*`): a pattern only on some servers. */
+export const isHeaderPattern = (entry: string) => entry !== '*' && entry.includes('*');
+
+/** Whether a requested header name is allowed by an AllowedHeaders entry (both lower-cased). */
+function headerAllowed(entry: string, name: string, profile: CorsProfile): boolean {
+  if (entry === '*') return true;
+  // AWS matches a `*` anywhere in the entry; R2 documents only the bare `*` (profile: headerPatterns).
+  if (profile.headerPatterns === 'bare-star-only') return entry === name;
+  return wildcardMatch(entry, name);
+}
+
+function judgeRule(
+  rule: CorsRule,
+  index: number,
+  origin: string,
+  method: string,
+  headers: string[],
+  profile: CorsProfile,
+): RuleResult {
   const misses: MissReason[] = [];
   // Origins compare exactly, case included [doc: "Origin values must match exactly"].
   if (!rule.allowedOrigins.some((pattern) => wildcardMatch(pattern, origin))) {
@@ -89,15 +107,15 @@ function judgeRule(rule: CorsRule, index: number, origin: string, method: string
   // Header names compare case-insensitively [doc: fixed 2022-11-17].
   const allowed = (rule.allowedHeaders ?? []).map((h) => h.toLowerCase());
   for (const header of headers) {
-    if (!allowed.some((pattern) => wildcardMatch(pattern, header))) {
+    if (!allowed.some((entry) => headerAllowed(entry, header, profile))) {
       misses.push({ field: 'header', value: header, allowed: rule.allowedHeaders ?? [] });
     }
   }
   return { index, rule, misses };
 }
 
-function judgeAll(policy: CorsPolicy, origin: string, method: string, headers: string[]) {
-  const rules = policy.rules.map((rule, i) => judgeRule(rule, i, origin, method, headers));
+function judgeAll(policy: CorsPolicy, origin: string, method: string, headers: string[], profile: CorsProfile) {
+  const rules = policy.rules.map((rule, i) => judgeRule(rule, i, origin, method, headers, profile));
   return { rules, matched: rules.find((r) => r.misses.length === 0) };
 }
 
@@ -143,10 +161,20 @@ export function evaluatePreflight(
   if (policy === null) return refuse('no-policy', [], profile.noPolicyPreflight, ['noPolicyPreflight']);
 
   const requested = parseRequestHeaders(request.requestHeaders);
-  const { rules, matched } = judgeAll(policy, origin, requestMethod, requested);
-  if (!matched) return refuse('unmatched', rules, profile.unmatchedPreflight, ['unmatchedPreflight', 'ruleChoice']);
+  const { rules, matched } = judgeAll(policy, origin, requestMethod, requested, profile);
+  // Requested headers judged against an `x-amz-*`-style entry: the answer rests on how R2 reads such entries.
+  const patterned =
+    requested.length > 0 && policy.rules.some((rule) => (rule.allowedHeaders ?? []).some(isHeaderPattern));
+  const patternAssumption: (keyof CorsProfile)[] = patterned ? ['headerPatterns'] : [];
+  if (!matched) {
+    return refuse('unmatched', rules, profile.unmatchedPreflight, [
+      'unmatchedPreflight',
+      'ruleChoice',
+      ...patternAssumption,
+    ]);
+  }
 
-  const assumptions = new Set<keyof CorsProfile>(['ruleChoice', 'matchedPreflightStatus']);
+  const assumptions = new Set<keyof CorsProfile>(['ruleChoice', 'matchedPreflightStatus', ...patternAssumption]);
   const rule = matched.rule;
   const headers = matchedHeaders(rule, origin, requestMethod, profile, assumptions);
   if (requested.length > 0) {
@@ -176,7 +204,7 @@ export function evaluateActual(
   if (origin === undefined) return answer('not-cors');
   if (policy === null) return answer('no-policy');
   // An actual request is matched on origin and method; its headers were settled by the preflight.
-  const { rules, matched } = judgeAll(policy, origin, method, []);
+  const { rules, matched } = judgeAll(policy, origin, method, [], profile);
   // Unmatched: the normal response without CORS headers (a 2022 fix removed a spurious 403) [doc].
   if (!matched) return { ...answer('unmatched'), rules, assumptions: ['ruleChoice'] };
 

@@ -105,15 +105,20 @@ export function actualCorsHeaders(
   return faulty(settings, headers);
 }
 
-/** Adds CORS headers to a reply, unless it is an error and the profile says errors carry none. */
+/**
+ * Adds CORS headers to a reply, unless it is an error (or a 304) and the profile says those carry none on this
+ * surface (`public` stands for r2.dev and custom domains alike).
+ */
 export function withCors(
   settings: CorsSettings,
   bucket: Bucket | undefined,
   origin: string | undefined,
   method: string,
   reply: Reply,
+  surface: 's3' | 'public',
 ): Reply {
   if (!bucket) return reply;
-  if (reply.status >= 400 && !profileOf(settings).corsOnErrors) return reply;
+  if (reply.status >= 400 && !profileOf(settings).corsOnErrors[surface]) return reply;
+  if (reply.status === 304 && !profileOf(settings).corsOnNotModified) return reply;
   return { ...reply, headers: [...reply.headers, ...actualCorsHeaders(settings, bucket, origin, method)] };
 }

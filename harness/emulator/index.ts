@@ -116,7 +116,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const timeouts = {
     headersTimeout,
     requestTimeout: Math.max(30_000, headersTimeout),
-    keepAliveTimeout: 5_000,
+    // An idle connection is kept a minute: a client reusing it as the server closes it gets ECONNRESET, and
+    // with Node's 5 s that race hit the suite's workers on a loaded machine.
+    keepAliveTimeout: 60_000,
     // Node checks both timeouts only this often (default every 30 s, which made a 10 s timeout 27–40 s).
     connectionsCheckingInterval: Math.max(100, Math.min(1_000, headersTimeout / 4)),
   };

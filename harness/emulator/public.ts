@@ -7,8 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CorsSettings, preflightReply, withCors } from './cors.ts';
 import { type ErrorFormat, headerMap, hostName, htmlError, type Reply, send } from './http.ts';
+import { objectReply } from './object-reply.ts';
 import type { RequestLog } from './request-log.ts';
-import { objectReply } from './s3.ts';
 import type { Bucket } from './store.ts';
 
 export interface PublicSettings extends CorsSettings {
@@ -71,13 +71,15 @@ export function publicHandler(settings: PublicSettings, kind: 'public' | 'custom
     let reply: Reply;
     // Cloudflare's default cache key: host, path and query string; for R2 also Origin [doc].
     const cacheKey = EdgeCache.key(method, host, url, headers.origin);
-    const cached = cache && (method === 'GET' || method === 'HEAD') ? cache.get(cacheKey) : undefined;
+    // Ranged and conditional requests are answered from the bucket, never from (nor into) the cache.
+    const cacheable = (method === 'GET' || method === 'HEAD') && !/^(range|if-)/m.test(Object.keys(headers).join('\n'));
+    const cached = cache && cacheable ? cache.get(cacheKey) : undefined;
     if (cached) {
       cacheStatus = 'HIT';
       reply = { ...cached, headers: [...cached.headers, ['cf-cache-status', 'HIT']] };
     } else {
       reply = answer(settings, bucket, method, path, headers);
-      if (cache && bucket && (method === 'GET' || method === 'HEAD')) {
+      if (cache && bucket && cacheable) {
         cacheStatus = 'MISS';
         if (reply.status === 200) cache.set(cacheKey, host, path, reply);
         reply = { ...reply, headers: [...reply.headers, ['cf-cache-status', 'MISS']] };
@@ -126,7 +128,9 @@ function answer(
       key = path.slice(1);
     }
     const object = key === '' ? undefined : bucket.objects.get(key);
-    reply = object ? objectReply(object, headers.range) : htmlError(404, 'Not Found', 'Object not found.');
+    reply = object
+      ? objectReply(object, { headers }, 'html', settings.profile)
+      : htmlError(404, 'Not Found', 'Object not found.');
   }
-  return withCors(settings, bucket, headers.origin, method, reply);
+  return withCors(settings, bucket, headers.origin, method, reply, 'public');
 }

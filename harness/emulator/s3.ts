@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
 import { parsePolicyText, serializePolicy } from '../policy/formats.ts';
 import { s3Rejection } from '../policy/validate.ts';
+import { checkUploadBody } from './checksum.ts';
 import { type CorsSettings, preflightReply, withCors } from './cors.ts';
 import {
   BodyTooLarge,
@@ -21,6 +22,8 @@ import {
   send,
   xmlDocument,
 } from './http.ts';
+import { objectReply } from './object-reply.ts';
+import { checkPresignedPreflight } from './presigned-preflight.ts';
 import type { RequestLog } from './request-log.ts';
 import { parseQuery, payloadProblem, verifySigV4 } from './sigv4.ts';
 import { BUCKET_NAME, type Bucket, etagOf, type StoredObject } from './store.ts';
@@ -49,6 +52,8 @@ interface S3Request {
   bucketName?: string;
   key?: string;
   body: Buffer;
+  /** The body's checksum as the upload stated it and the emulator verified it (checksum.ts). */
+  checksum?: StoredObject['checksum'];
 }
 
 export function s3Handler(settings: S3Settings) {
@@ -64,7 +69,9 @@ export function s3Handler(settings: S3Settings) {
     let reply: Reply;
     try {
       if (method === 'OPTIONS') {
-        reply = preflight(settings, bucketName, bucket, headers);
+        reply =
+          (await presignedPreflightRefusal(settings, bucket, rawPath, queryPairs, headers)) ??
+          preflight(settings, bucketName, bucket, headers);
       } else {
         // Authentication first, on the headers alone: an anonymous or forged request is refused before any of
         // its body is read (the signature covers the body through x-amz-content-sha256).
@@ -81,9 +88,11 @@ export function s3Handler(settings: S3Settings) {
           const body = await readBody(req, limit);
           const payload = payloadProblem(headers, body);
           const query = new Map(queryPairs);
+          const r: S3Request = { req, method, headers, query, bucketName, key, body };
+          const checked = payload ? {} : await checkUploadBody(r, settings.profile);
           reply = payload
             ? s3Error(payload.status, payload.code, payload.message)
-            : operate(settings, { req, method, headers, query, bucketName, key, body }, bucket);
+            : (checked.refusal ?? operate(settings, { ...r, checksum: checked.stored }, bucket));
         }
         // The bucket as it is after the operation (created, or deleted, by it).
         reply = withCors(
@@ -92,6 +101,7 @@ export function s3Handler(settings: S3Settings) {
           headers.origin,
           method,
           reply,
+          's3',
         );
       }
     } catch (error) {
@@ -155,8 +165,28 @@ function preflight(
     return s3Error(status, code, message);
   }
   if (!bucketName || !bucket) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.');
-  // [seen/open] R2 may check a presigned URL's signature on the preflight too; the emulator does not.
   return preflightReply(settings, bucket, headers, 'xml');
+}
+
+/** An expired or tampered presigned URL fails at its preflight (presigned-preflight.ts); with CORS headers or not. */
+async function presignedPreflightRefusal(
+  settings: S3Settings,
+  bucket: Bucket | undefined,
+  rawPath: string,
+  query: [string, string][],
+  headers: Record<string, string>,
+): Promise<Reply | undefined> {
+  if (headers.origin === undefined || !bucket) return undefined;
+  const refusal = await checkPresignedPreflight(
+    { rawPath, query, headers },
+    (id) => settings.credentials.get(id),
+    settings.profile,
+  );
+  if (!refusal || !settings.profile.corsOnPresignedPreflightRefusal) return refusal;
+  const allowed = preflightReply(settings, bucket, headers, 'xml');
+  if (allowed.status >= 400) return refusal;
+  const cors = allowed.headers.filter(([name]) => /^access-control-|^vary$/i.test(name));
+  return { ...refusal, headers: [...refusal.headers, ...cors] };
 }
 
 /** Query parameters of ListObjects(V2); the SDK adds x-id to some calls. */
@@ -216,7 +246,7 @@ function operate(settings: S3Settings, r: S3Request, bucket: Bucket | undefined)
   }
   if (query.has('uploadId') || r.headers['x-amz-copy-source']) return notImplemented();
   if (method === 'PUT') return putObject(settings, bucket, key, r);
-  if (method === 'GET' || method === 'HEAD') return getObject(bucket, key, r.headers);
+  if (method === 'GET' || method === 'HEAD') return getObject(settings, bucket, key, r);
   if (method === 'DELETE') {
     settings.store.deleteObject(bucket, key);
     return { status: 204, headers: [] };
@@ -279,48 +309,16 @@ function putObject(settings: S3Settings, bucket: Bucket, key: string, r: S3Reque
     etag: etagOf(r.body),
     lastModified: new Date(),
     metadata: metadataOf(r.headers),
+    checksum: r.checksum,
   };
   settings.store.putObject(bucket, key, object);
   return { status: 200, headers: [['ETag', object.etag]] };
 }
 
-function objectHeaders(object: StoredObject) {
-  const headers: [string, string][] = [
-    ['Content-Type', object.contentType],
-    ['ETag', object.etag],
-    ['Last-Modified', object.lastModified.toUTCString()],
-    ['Accept-Ranges', 'bytes'],
-  ];
-  for (const [name, value] of Object.entries(object.metadata)) headers.push([`x-amz-meta-${name}`, value]);
-  return headers;
-}
-
-/** GetObject / HeadObject, with a single `Range: bytes=a-b`. Shared with the public entrypoints. */
-export function objectReply(object: StoredObject, range: string | undefined): Reply {
-  const headers = objectHeaders(object);
-  const m = range && /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-  if (m && (m[1] !== '' || m[2] !== '')) {
-    const size = object.body.length;
-    let start = m[1] === '' ? size - Number(m[2]) : Number(m[1]);
-    let end = m[1] === '' || m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    start = Math.max(0, start);
-    if (start > end || start >= size) {
-      return { status: 416, headers: [['Content-Range', `bytes */${size}`]] };
-    }
-    end = Math.max(start, end);
-    return {
-      status: 206,
-      headers: [...headers, ['Content-Range', `bytes ${start}-${end}/${size}`]],
-      body: object.body.subarray(start, end + 1),
-    };
-  }
-  return { status: 200, headers, body: object.body };
-}
-
-function getObject(bucket: Bucket, key: string, headers: Record<string, string>): Reply {
+function getObject(settings: S3Settings, bucket: Bucket, key: string, r: S3Request): Reply {
   const object = bucket.objects.get(key);
   if (!object) return s3Error(404, 'NoSuchKey', 'The specified key does not exist.');
-  return objectReply(object, headers.range);
+  return objectReply(object, { headers: r.headers, query: r.query }, 'xml', settings.profile);
 }
 
 function listObjects(bucket: Bucket, query: Map<string, string>): Reply {

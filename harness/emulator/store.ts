@@ -15,6 +15,8 @@ export interface StoredObject {
   lastModified: Date;
   /** x-amz-meta-* headers, lower-case names without the prefix. */
   metadata: Record<string, string>;
+  /** The checksum the upload stated and the emulator verified (`x-amz-checksum-<algorithm>`, base64). */
+  checksum?: { algorithm: string; value: string };
 }
 
 interface PolicyVersion {
@@ -194,6 +196,7 @@ export class Store {
         etag: o.etag,
         lastModified: o.lastModified.toISOString(),
         metadata: o.metadata,
+        checksum: o.checksum,
       })),
     }));
     mkdirSync(this.dataDir, { recursive: true });
@@ -226,6 +229,7 @@ export class Store {
           etag: o.etag,
           lastModified: new Date(o.lastModified),
           metadata: o.metadata,
+          checksum: o.checksum,
         });
       }
       this.buckets.set(bucket.name, bucket);

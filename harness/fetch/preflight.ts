@@ -35,10 +35,22 @@ export function isSafelistedHeader(name: string, value: string): boolean {
       return SAFELISTED_CONTENT_TYPES.has(essence);
     }
     case 'range':
-      return /^bytes=[0-9]+-[0-9]*$/.test(value);
+      return isSafelistedRange(value);
     default:
       return false;
   }
+}
+
+/**
+ * Fetch safelists a Range only when it is one range with a first byte, `bytes=N-` or `bytes=N-M` with N ≤ M, no
+ * whitespace ("parse a single range header value" with allowWhitespace false). A suffix (`bytes=-500`), several
+ * ranges (`bytes=0-1,4-5`) or N > M make the request preflighted.
+ * https://fetch.spec.whatwg.org/#simple-range-header-value
+ */
+export function isSafelistedRange(value: string): boolean {
+  const m = /^bytes=([0-9]+)-([0-9]*)$/.exec(value);
+  if (!m) return false;
+  return m[2] === '' || BigInt(m[1]) <= BigInt(m[2]);
 }
 
 export interface PreflightDecision {
@@ -68,7 +80,9 @@ export function decidePreflight(method: string, headers: Record<string, string> 
     reasons.push(
       name === 'content-type'
         ? `Content-Type '${value}' is not form data or text/plain`
-        : `header ${name} is not CORS-safelisted`,
+        : name === 'range'
+          ? `Range '${value}' is not one range from a first byte (bytes=N- or bytes=N-M)`
+          : `header ${name} is not CORS-safelisted`,
     );
   }
   return { needed: reasons.length > 0, reasons, requestMethod: method, requestHeaders };

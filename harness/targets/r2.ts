@@ -8,6 +8,7 @@ import { AwsV4Signer } from 'aws4fetch';
 import { type Dispatcher, request } from 'undici';
 import type { Surface } from '../cases/model.ts';
 import { redactBody } from '../check/redact.ts';
+import { type Presigner, presignUrl, type SignedChecksum } from '../clients/presign.ts';
 import { type AddressRule, addressMapAgent } from '../net/address-map.ts';
 import { parsePolicyText, serializePolicy } from '../policy/formats.ts';
 import type { CorsPolicy } from '../policy/model.ts';
@@ -215,11 +216,22 @@ export class R2Target implements Target {
     key: string,
     expiresSeconds: number,
     query: Record<string, string> = {},
+    options: { presigner?: Presigner; signedAt?: Date; checksum?: SignedChecksum } = {},
   ): Promise<string> {
     const search = new URLSearchParams(query).toString();
-    const url = this.bucketUrl(bucket, key, search ? `?${search}` : '');
-    const signed = await this.signer(method, url, {}, undefined, true, expiresSeconds).sign();
-    return signed.url.toString();
+    const { accessKeyId, secretAccessKey, s3Endpoint, region = 'auto' } = this.config;
+    return presignUrl(
+      { accessKeyId, secretAccessKey, s3Endpoint, region },
+      {
+        method,
+        bucket,
+        key,
+        url: this.bucketUrl(bucket, key, search ? `?${search}` : ''),
+        expiresSeconds,
+        query,
+        ...options,
+      },
+    );
   }
 
   async startMultipart(bucket: string, key: string, contentType = 'application/octet-stream'): Promise<string> {

@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Surface } from '../cases/model.ts';
+import type { Presigner, SignedChecksum } from '../clients/presign.ts';
 import type { AddressRule } from '../net/address-map.ts';
 import type { CorsPolicy } from '../policy/model.ts';
 
@@ -61,13 +62,17 @@ export interface Target {
 
   /** The object's URL on a surface, unsigned. */
   objectUrl(surface: Surface, bucket: string, key: string): Promise<string>;
-  /** A presigned URL (S3 endpoint only), with extra query parameters signed in (an UploadPart's). */
+  /**
+   * A presigned URL (S3 endpoint only), with extra query parameters signed in (an UploadPart's); made by the
+   * generator a case names (harness/clients/presign.ts), signed now or at `signedAt`.
+   */
   presign(
     method: string,
     bucket: string,
     key: string,
     expiresSeconds: number,
     query?: Record<string, string>,
+    options?: { presigner?: Presigner; signedAt?: Date; checksum?: SignedChecksum },
   ): Promise<string>;
   /** Multipart upload, as a server starts and completes one for a browser that uploads the parts. */
   startMultipart(bucket: string, key: string, contentType?: string): Promise<string>;

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { r2cors } from './run-cli.ts';
 
@@ -100,4 +103,26 @@ test('every command answers --help with exit 0, an unknown command with exit 2',
   const extra = r2cors(['restore', 'extra']);
   assert.equal(extra.status, 2);
   assert.match(extra.stderr, /restore: unexpected argument 'extra'/);
+});
+
+test('explain: an x-amz-* AllowedHeaders pattern matches, and the answer names the choice it rests on', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'explain-amz-'));
+  const file = path.join(dir, 'amz.json');
+  writeFileSync(
+    file,
+    JSON.stringify([{ AllowedOrigins: ['https://a.example'], AllowedMethods: ['PUT'], AllowedHeaders: ['x-amz-*'] }]),
+  );
+  const ask = (name: string) =>
+    r2cors(['explain', '--policy', file, '--origin', 'https://a.example', '--method', 'PUT', '--header', name]);
+  const matched = ask('x-amz-meta-owner');
+  assert.equal(matched.status, 0);
+  assert.match(matched.stdout, /^Rule 1: matches$/m);
+  assert.match(matched.stdout, /^ {2}Access-Control-Allow-Headers: x-amz-meta-owner$/m);
+  assert.match(
+    matched.stdout,
+    /^ {2}- an AllowedHeaders entry with '\*' inside \(x-amz-\*\) matches any run of characters, as on AWS; R2 documents only the bare '\*' \[open\]$/m,
+  );
+  const other = ask('x-custom');
+  assert.equal(other.status, 1);
+  assert.match(other.stdout, /^ {2}- header x-custom is not in AllowedHeaders: x-amz-\*$/m);
 });

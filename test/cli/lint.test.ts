@@ -22,6 +22,7 @@ test('every kind of problem the loader knows has a fixture', () => {
     ['alias bomb', /alias-bomb\.yaml:7:8 {2}Excessive alias count .*: the aliases expand to too much data/],
     ['empty file', /empty\.yaml:1:1 {2}the file is empty; a case needs at least id, title, source/],
     ['invalid policy file', /bad-rules\.json:6:28 {2}rules\[0\]\.allowed\.methods\[1\]: method 'PATCH'/],
+    ['presigner without auth: presigned', /presigner-misuse\.yaml:10:5 {2}requests\[0\]\.presigner: presigner applies/],
   ];
   for (const [kind, line] of kinds) assert.match(expected, line, kind);
 });

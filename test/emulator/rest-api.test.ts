@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, GetBucketCorsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketCorsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ROOT } from '../cli/run-cli.ts';
 import { type EmulatorFixture, emulatorFixture } from './fixture.ts';
@@ -67,7 +67,8 @@ describe('propagation: the control plane changes at once, requests follow after 
   test('a policy set through the REST API answers preflights only after the delay', async () => {
     await f.s3.send(new CreateBucketCommand({ Bucket: 'slow' }));
     await f.s3.send(new PutObjectCommand({ Bucket: 'slow', Key: 'a.txt', Body: 'a' }));
-    const url = await getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'slow', Key: 'a.txt' }), { expiresIn: 600 });
+    // A URL for the GET the preflight announces: the emulator checks a presigned URL's signature on its preflight.
+    const url = await getSignedUrl(f.s3, new GetObjectCommand({ Bucket: 'slow', Key: 'a.txt' }), { expiresIn: 600 });
     const start = Date.now();
     await f.rest('PUT', `${bucketPath('slow')}/cors`, {
       rules: [{ allowed: { origins: ['https://example.com'], methods: ['GET'] } }],
@@ -113,7 +114,7 @@ describe('wrangler r2 bucket cors set / list / delete against the emulator', () 
     const list = await wrangler('r2', 'bucket', 'cors', 'list', 'wrangled');
     assert.match(list.stdout, /allowed_origins:\s+https:\/\/wrangled\.example/);
 
-    const url = await getSignedUrl(f.s3, new PutObjectCommand({ Bucket: 'wrangled', Key: 'a.txt' }), {
+    const url = await getSignedUrl(f.s3, new GetObjectCommand({ Bucket: 'wrangled', Key: 'a.txt' }), {
       expiresIn: 600,
     });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROPAGATION_MS - (Date.now() - setAt) + 100)));

@@ -334,7 +334,47 @@ describe('profile: every [open] choice is a switch, not a rewrite', () => {
       'noPolicyPreflight',
       'preflightWithoutMethod',
       'corsOnErrors',
+      'corsOnNotModified',
+      'headerPatterns',
+      'presignedPreflight',
+      'corsOnPresignedPreflightRefusal',
+      'checksumMismatch',
+      'partChecksumsNotImplemented',
+      'unsatisfiableRange',
     ];
     for (const key of open) assert.ok(R2_PROFILE.why[key], key);
+  });
+});
+
+describe('AllowedHeaders entries with a * inside (x-amz-*)', () => {
+  const amz = policy({ ...GET_FROM_A, allowedMethods: ['PUT'], allowedHeaders: ['Content-Type', 'x-amz-*'] });
+  const ask = (headers: string, profile: CorsProfile = R2_PROFILE) =>
+    evaluatePreflight(amz, { origin: 'https://a.example', requestMethod: 'PUT', requestHeaders: headers }, profile);
+
+  test('as on AWS, the * matches any run of characters, and the answer says it rests on that choice', () => {
+    const e = ask('content-type,x-amz-meta-owner,x-amz-checksum-crc32');
+    assert.equal(e.outcome, 'matched');
+    assert.equal(header(e, 'Access-Control-Allow-Headers'), 'content-type, x-amz-meta-owner, x-amz-checksum-crc32');
+    assert.ok(e.assumptions.includes('headerPatterns'));
+    const other = ask('x-custom');
+    assert.equal(other.outcome, 'unmatched');
+    assert.deepEqual(other.rules[0].misses, [
+      { field: 'header', value: 'x-custom', allowed: ['Content-Type', 'x-amz-*'] },
+    ]);
+    assert.ok(other.assumptions.includes('headerPatterns'));
+  });
+
+  test('with headerPatterns bare-star-only, x-amz-* is a literal name and the bare * still matches all', () => {
+    const literal: CorsProfile = { ...R2_PROFILE, headerPatterns: 'bare-star-only' };
+    assert.equal(ask('x-amz-meta-owner', literal).outcome, 'unmatched');
+    assert.equal(ask('x-amz-*', literal).outcome, 'matched');
+    const star = policy({ ...GET_FROM_A, allowedMethods: ['PUT'], allowedHeaders: ['*'] });
+    const e = evaluatePreflight(
+      star,
+      { origin: 'https://a.example', requestMethod: 'PUT', requestHeaders: 'x-amz-meta-owner' },
+      literal,
+    );
+    assert.equal(e.outcome, 'matched');
+    assert.ok(!e.assumptions.includes('headerPatterns'), 'a bare * rests on no pattern choice');
   });
 });

@@ -22,6 +22,11 @@ describe('when a browser preflights (Fetch: CORS-safelisted method and request h
     assert.equal(isSafelistedHeader('range', 'bytes=100-'), true);
     assert.equal(isSafelistedHeader('range', 'bytes=0-1,5-6'), false);
     assert.equal(isSafelistedHeader('range', 'bytes=-5'), false);
+    // "parse a single range header value": a first byte after the last one is a failure; no whitespace.
+    assert.equal(isSafelistedHeader('range', 'bytes=5-2'), false);
+    assert.equal(isSafelistedHeader('range', 'bytes=5-5'), true);
+    assert.equal(isSafelistedHeader('range', 'bytes= 0-5'), false);
+    assert.equal(isSafelistedHeader('range', 'Bytes=0-5'), false);
   });
   test('Accept-Language / Content-Language: a restricted alphabet; any value over 128 bytes is unsafe', () => {
     assert.equal(isSafelistedHeader('accept-language', 'en-US,en;q=0.9'), true);
