@@ -238,7 +238,7 @@ export const PROBES: Probe[] = [
   {
     field: 'unsatisfiableRange',
     shows: 'status and error of any 416 Range Not Satisfiable',
-    observers: [],
+    observers: ['range-not-satisfiable › past-the-end'],
     anyExchange: true,
     read: (leg) => (leg.leg === 'actual' && leg.status === 416 ? rejection(leg) : undefined),
   },
