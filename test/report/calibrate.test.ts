@@ -24,6 +24,12 @@ function observersFolder(): string {
   return dir;
 }
 
+/**
+ * Fields no case can observe yet, which calibrate must call "not observed" rather than confirm: an UploadPart's
+ * checksum needs a multipart upload, which the case format cannot express (browser-flows.spec.ts drives it).
+ */
+const UNOBSERVABLE = ['partChecksumsNotImplemented'];
+
 function verdicts(observations: string): Record<string, string> {
   const cli = r2cors(['calibrate', observations, '--json']);
   const result = JSON.parse(cli.stdout) as { fields: { field: string; verdict: string }[] };
@@ -43,16 +49,17 @@ test('calibrate: every field confirmed on the emulator; exactly the changed fiel
 
   const confirmed = verdicts(path.join(plain.dir, 'observations.json'));
   assert.deepEqual(
-    Object.entries(confirmed).filter(([, v]) => v !== 'confirmed'),
+    Object.entries(confirmed).filter(([field, v]) => v !== 'confirmed' && !UNOBSERVABLE.includes(field)),
     [],
-    'every field of the profile is confirmed on the emulator',
+    'every field of the profile that a case can observe is confirmed on the emulator',
   );
+  for (const field of UNOBSERVABLE) assert.equal(confirmed[field], 'not observed', field);
   assert.equal(r2cors(['calibrate', path.join(plain.dir, 'observations.json')]).status, 0);
 
   const changed = verdicts(path.join(other.dir, 'observations.json'));
   assert.deepEqual(
     Object.entries(changed)
-      .filter(([, v]) => v !== 'confirmed')
+      .filter(([field, v]) => v !== 'confirmed' && !UNOBSERVABLE.includes(field))
       .map(([field, v]) => `${field}: ${v}`),
     ['wildcardAllowOrigin: contradicted', 'listSeparator: contradicted', 'maxAgeOnActual: contradicted'],
   );

@@ -27,7 +27,10 @@ const KNOWN = {
   apiToken: 'tOkEnKnOwNfOrThEsEcReTsTeSt00000000',
 };
 const CASES = 'cases/presigned';
-const BUCKETS = ['known-1', 'known-2', 'known-3', 'known-4'];
+// One bucket per case, however many the folder holds.
+const BUCKETS = readdirSync(CASES)
+  .filter((name) => name.endsWith('.yaml'))
+  .map((_, i) => `known-${i + 1}`);
 
 const children: ChildProcess[] = [];
 after(() => {
