@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCases } from '../cases/load.ts';
-import { TargetError } from '../targets/target.ts';
+import { bucketsFromEnv } from '../targets/from-env.ts';
 import { planWaves, shardOf } from './waves.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,14 +25,9 @@ const log = (line: string) => console.log(`[nightly] ${line}`);
 
 /** How many cases one wave may hold: the bucket pool, or the buckets the run may create. */
 export function waveWidth(env: NodeJS.ProcessEnv, cases: number): number {
-  const target = env.CORS_TARGET ?? 'emulator';
-  const list = (value: string | undefined) => (value ?? '').split(',').filter((b) => b.trim());
-  if (target === 'r2' && env.R2_BUCKETS) return list(env.R2_BUCKETS).length;
-  if (target === 's3' && env.S3_BUCKETS) return list(env.S3_BUCKETS).length;
-  if (target === 'r2' && env.R2_BUCKET_PREFIX) return Math.min(cases, Number(env.R2_MAX_BUCKETS ?? 50));
-  if (target === 'r2')
-    throw new TargetError('CORS_TARGET=r2 needs R2_BUCKETS (a pool) or R2_BUCKET_PREFIX (buckets of its own)');
-  return cases;
+  const { pool, own } = bucketsFromEnv(env);
+  if (own) return Math.min(cases, own.max);
+  return pool.length > 0 ? pool.length : cases;
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -71,6 +71,20 @@ function pool(value: string | undefined, variable: string): string[] {
   return buckets;
 }
 
+/**
+ * The buckets a run may use: a pool (R2_BUCKETS, S3_BUCKETS), or buckets of its own (R2_BUCKET_PREFIX, at most
+ * R2_MAX_BUCKETS); neither on the emulator, whose buckets the harness creates. The set-up and `npm run nightly`
+ * (how wide a wave may be) both read it here.
+ */
+export function bucketsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<TargetSetup, 'pool' | 'own'> {
+  const kind = targetKind(env);
+  if (kind === 'emulator') return { pool: [] };
+  if (kind === 's3') return { pool: pool(env.S3_BUCKETS, 'S3_BUCKETS') };
+  if (env.R2_BUCKETS) return { pool: pool(env.R2_BUCKETS, 'R2_BUCKETS') };
+  if (env.R2_BUCKET_PREFIX !== undefined) return { pool: [], own: ownBuckets(env) };
+  throw new TargetError('CORS_TARGET=r2 needs R2_BUCKETS (a pool) or R2_BUCKET_PREFIX (buckets of its own)');
+}
+
 /** The suffix under which the emulator target attaches custom domains (its custom listener answers them). */
 const EMULATOR_DOMAIN_SUFFIX = 'r2-cors.test';
 
@@ -86,14 +100,14 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetSetup
       secretAccessKey: v.S3_SECRET_ACCESS_KEY,
       ca: trustedCas(env)?.join('\n'),
     });
-    return { target, pool: pool(v.S3_BUCKETS, 'S3_BUCKETS') };
+    return { target, ...bucketsFromEnv(env) };
   }
   const names = ['R2_ACCOUNT_ID', 'R2_ACCESS_KEY_ID', 'R2_SECRET_ACCESS_KEY'];
-  const own = kind === 'r2' && !env.R2_BUCKETS && env.R2_BUCKET_PREFIX !== undefined ? ownBuckets(env) : undefined;
-  if (kind === 'r2' && !env.R2_BUCKETS && !own)
+  if (kind === 'r2' && !env.R2_BUCKETS && env.R2_BUCKET_PREFIX === undefined)
     throw new TargetError(
       `missing environment variable(s): ${[...names.filter((n) => !env[n]), 'R2_BUCKETS (or R2_BUCKET_PREFIX)'].join(', ')}`,
     );
+  const buckets = bucketsFromEnv(env);
   const v = required(env, names);
   let addressRules: AddressRule[] = [];
   if (kind === 'emulator') {
@@ -128,5 +142,5 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetSetup
     addressRules,
     customDomainSuffix: kind === 'emulator' ? EMULATOR_DOMAIN_SUFFIX : undefined,
   });
-  return { target, pool: kind === 'r2' && !own ? pool(env.R2_BUCKETS, 'R2_BUCKETS') : [], own };
+  return { target, ...buckets };
 }
