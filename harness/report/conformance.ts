@@ -98,11 +98,20 @@ export function counts(report: ConformanceReport): Record<string, Record<CheckSt
 
 /** Reads a conformance.json, with a clear error when it is not one. */
 export function readReport(file: string): ConformanceReport {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? (error as Error).message})`}`,
+    );
+  }
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file}: cannot read it as JSON (${(error as Error).message})`);
+    throw new Error(`${file}: not JSON (${(error as Error).message})`);
   }
   const format = (data as { format?: unknown } | null)?.format;
   if (format !== FORMAT) {

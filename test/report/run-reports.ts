@@ -22,10 +22,9 @@ export async function runWithReports(
   settings: Record<string, string>,
   projects = ['raw'],
   env: NodeJS.ProcessEnv = suiteEnv({}),
-  args: string[] = [],
 ): Promise<ReportedRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-reports-'));
-  const child = spawn(process.execPath, [PLAYWRIGHT, 'test', ...projects.map((p) => `--project=${p}`), ...args], {
+  const child = spawn(process.execPath, [PLAYWRIGHT, 'test', ...projects.map((p) => `--project=${p}`)], {
     cwd: ROOT,
     env: { ...env, CORS_BROWSERS: 'none', ...settings, CORS_REPORTS_DIR: dir, CI: '' },
   });

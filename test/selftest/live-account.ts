@@ -45,12 +45,14 @@ export async function until<T>(
 export async function cliEmulator(
   delay: string,
   children: ChildProcess[],
+  /** More options, e.g. `--data-dir DIR`. */
+  args: string[] = [],
 ): Promise<Record<string, string> & { ENV_FILE: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-live-'));
   const envFile = path.join(dir, 'r2.env');
   const emulator = spawn(
     process.execPath,
-    ['--', BIN, 'emulator', '--env-file', envFile, '--propagation-delay', delay],
+    ['--', BIN, 'emulator', '--env-file', envFile, '--propagation-delay', delay, ...args],
     { cwd: ROOT, env: { ...process.env, R2_CORS_CA_DIR: path.join(dir, 'ca') } },
   );
   children.push(emulator);
