@@ -8,7 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { parsePolicyText, serializePolicy } from '../policy/formats.ts';
 import { s3Rejection } from '../policy/validate.ts';
 import { checkUploadBody } from './checksum.ts';
-import { type CorsSettings, preflightReply, withCors } from './cors.ts';
+import { type CorsSettings, preflightReply, profileOf, withCors } from './cors.ts';
 import {
   BodyTooLarge,
   type ErrorFormat,
@@ -89,7 +89,7 @@ export function s3Handler(settings: S3Settings) {
           const payload = payloadProblem(headers, body);
           const query = new Map(queryPairs);
           const r: S3Request = { req, method, headers, query, bucketName, key, body };
-          const checked = payload ? {} : await checkUploadBody(r, settings.profile);
+          const checked = payload ? {} : await checkUploadBody(r, profileOf(settings));
           reply = payload
             ? s3Error(payload.status, payload.code, payload.message)
             : (checked.refusal ?? operate(settings, { ...r, checksum: checked.stored }, bucket));
