@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: case files write ${name} references in plain strings; they are the subject here
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
