@@ -34,7 +34,11 @@ async function checkRequest(c: LoadedCase, run: CaseRun, written: CaseRequest, a
     `the target has no ${request.surface} surface for bucket ${run.bucket}`,
   );
   const expect = request.expect ?? {};
-  test.skip(!expect.preflight && !expect.response, 'only a browser expectation: the browser projects check it');
+  // A request that captures values still runs: the case's later requests need them.
+  test.skip(
+    !expect.preflight && !expect.response && !request.capture,
+    'only a browser expectation: the browser projects check it',
+  );
   for (const block of [expect.preflight, expect.response]) {
     if (block?.assumed) info.annotations.push({ type: 'assumed', description: block.assumed });
     for (const matcher of Object.values(block?.headers ?? {})) {
