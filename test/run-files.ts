@@ -27,7 +27,6 @@ const SLOWEST = [
   'test/report/changes.test.ts',
   'test/selftest/faults.test.ts',
   'test/emulator/rest-api.test.ts',
-  'test/report/page.test.ts',
   'test/emulator/fuzz.test.ts',
 ];
 
