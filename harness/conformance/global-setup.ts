@@ -20,7 +20,7 @@ import { holdRun, releaseRun } from '../run/live.ts';
 import { checkJournals, checkLeftovers, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
 import { stateDir, writeRunState } from '../run/state.ts';
 import { casesOfRun } from '../run/waves.ts';
-import { startZoneLock, zoneWideFromEnv } from '../run/zone-lock.ts';
+import { runsUnder, startZoneLock, zoneWideFromEnv } from '../run/zone-lock.ts';
 import { formatProblem } from '../schema/problems.ts';
 import { targetFromEnv, targetKind } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
@@ -123,7 +123,9 @@ async function setUp(lifecycle: Lifecycle) {
   } catch (error) {
     throw plainError((error as Error).message);
   }
-  zoneWideFromEnv();
+  // CORS_ZONE_WIDE=skip or only: the set-up prepares only the cases the run runs; the specs skip the others.
+  const wide = zoneWideFromEnv();
+  const runs = cases.filter((c) => runsUnder(c, wide));
   const kind = targetKind();
   let propagation: PropagationDelay;
   try {
@@ -184,7 +186,11 @@ async function setUp(lifecycle: Lifecycle) {
     ]
       .filter(Boolean)
       .join(', ');
-    log(`target: ${target.identity}; ${cases.length} case(s) from ${casesPath()}${share ? ` (${share})` : ''}`);
+    const left = cases.length - runs.length;
+    log(
+      `target: ${target.identity}; ${runs.length} case(s) from ${casesPath()}${share ? ` (${share})` : ''}` +
+        (left > 0 ? `; ${left} left out by CORS_ZONE_WIDE=${wide}` : ''),
+    );
     // Read only, before any change: credentials, buckets, pending journals, leftovers of interrupted runs.
     await checkTarget(setup);
     checkJournals(target, setup.pool);
@@ -194,7 +200,7 @@ async function setUp(lifecycle: Lifecycle) {
     runId = id;
     holdRun(id);
     const browsers = detectBrowsers().found.map((b) => b.name);
-    const state = await prepareRun(cases, setup, {
+    const state = await prepareRun(runs, setup, {
       runId: id,
       browsers,
       deadlineMs: deadlineMs(kind, propagation.max),
@@ -202,7 +208,7 @@ async function setUp(lifecycle: Lifecycle) {
       signal: stop.signal,
     });
     process.env.R2_CORS_RUN_STATE = writeRunState(state);
-    const pages = browsers.length > 0 ? await startPageServers(cases, target, state) : undefined;
+    const pages = browsers.length > 0 ? await startPageServers(runs, target, state) : undefined;
     if (pages) process.env.R2_CORS_PROXY = pages.proxy.server;
     // The custom-domain zone's readers/writer lock, for every worker (harness/run/zone-lock.ts).
     const zoneLock = await startZoneLock();

@@ -46,6 +46,16 @@ export function zoneWideFromEnv(): ZoneWide {
   return value;
 }
 
+/**
+ * Whether a case runs under `CORS_ZONE_WIDE`: the set-up prepares (applies policies to, seeds) only these, and
+ * the specs skip the others, saying why; both ask here, so they always agree.
+ */
+export function runsUnder(c: LoadedCase, wide: ZoneWide): boolean {
+  if (wide === 'run') return true;
+  const exclusive = zoneUse(c)?.mode === 'exclusive';
+  return wide === 'only' ? exclusive : !exclusive;
+}
+
 interface Hold {
   socket: Socket;
   mode: ZoneMode;

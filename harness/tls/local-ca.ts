@@ -4,8 +4,8 @@
  * undici's `ca`) instead of switching verification off. Made on first use and kept, so a CA a user chose to
  * trust stays valid across runs.
  */
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -48,9 +48,40 @@ export async function loadOrCreateCa(dir: string = defaultCaDir()): Promise<Loca
     ],
   });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(keyFile, made.private, { mode: 0o600 });
-  writeFileSync(certFile, made.cert);
+  // Several processes may make one at once (test files run concurrently, each starting emulators): the first
+  // key in place wins, its cert follows it, and the others read that pair instead of their own.
+  if (!createOnce(keyFile, made.private, 0o600)) {
+    const cert = await waitForFile(certFile);
+    return { certFile, cert, key: readFileSync(keyFile, 'utf8') };
+  }
+  createOnce(certFile, made.cert, 0o644);
   return { certFile, cert: made.cert, key: made.private };
+}
+
+/** Writes `file` only if it does not exist yet, atomically (a complete file or none); false if it existed. */
+function createOnce(file: string, text: string, mode: number): boolean {
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(temporary, text, { mode });
+  try {
+    linkSync(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+async function waitForFile(file: string): Promise<string> {
+  for (let waited = 0; ; waited += 20) {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || waited > 10_000) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -68,9 +99,10 @@ export function leafKeyPair(dir: string = defaultCaDir()): { privateKey: string;
     privateKey = readFileSync(file, 'utf8');
   } catch {
     const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    privateKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(file, privateKey, { mode: 0o600 });
+    // Made by several processes at once, the first in place is the one every process uses.
+    createOnce(file, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+    privateKey = readFileSync(file, 'utf8');
   }
   const publicKey = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
   return { privateKey, publicKey };

@@ -3,7 +3,7 @@
  * state directory, and reads its JSON report.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../cli/run-cli.ts';
@@ -67,13 +67,34 @@ function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
   for (const child of suite.suites ?? []) collect(child, into, title);
 }
 
-/** The environment of a child run: no run state or journal of the parent leaks in. */
+const reportDirs: string[] = [];
+// The reports of child runs are read while the test file runs, then dropped with it.
+process.once('exit', () => {
+  for (const dir of reportDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function reportsDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-reports-'));
+  reportDirs.push(dir);
+  return dir;
+}
+
+/**
+ * The environment of a child run: no run state or journal of the parent leaks in, and its state and reports
+ * go to folders of its own, so that self-tests can run at the same time as each other and as the suite
+ * (`npm test` runs test files concurrently; Playwright empties its output folder when a run starts).
+ */
 export function suiteEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env))
     if (key.startsWith('R2_') || key.startsWith('CORS_') || key.startsWith('CLOUDFLARE_')) delete env[key];
   delete env.NODE_EXTRA_CA_CERTS;
-  return { ...env, R2_CORS_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-state-')), ...extra };
+  return {
+    ...env,
+    R2_CORS_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-state-')),
+    CORS_REPORTS_DIR: reportsDir(),
+    ...extra,
+  };
 }
 
 export function startSuite(

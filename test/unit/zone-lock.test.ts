@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadCases } from '../../harness/cases/load.ts';
-import { startZoneLock, ZoneLockClient, type ZoneLockServer, zoneUse } from '../../harness/run/zone-lock.ts';
+import {
+  runsUnder,
+  startZoneLock,
+  ZoneLockClient,
+  type ZoneLockServer,
+  type ZoneWide,
+  zoneUse,
+} from '../../harness/run/zone-lock.ts';
 
 const pending = Symbol('pending');
 /** The promise's value if it settles within a short while, else `pending`. */
@@ -35,6 +42,17 @@ describe('zoneUse: what a case needs of the custom-domain zone, from its steps',
   });
   test('a purge of everything takes the zone alone', () => {
     assert.deepEqual(use('purge-everything-refreshes-headers'), { mode: 'exclusive', first: 1, last: 5 });
+  });
+  test('CORS_ZONE_WIDE: run runs (and prepares) every case, skip all but the zone-wide ones, only those', () => {
+    const runs = (wide: ZoneWide) => (id: string) => {
+      const c = byId.get(id);
+      assert.ok(c, `no case ${id}`);
+      return runsUnder(c, wide);
+    };
+    const ids = ['wildcard-any-origin', 'cache-keeps-old-headers', 'purge-everything-refreshes-headers'];
+    assert.deepEqual(ids.map(runs('run')), [true, true, true]);
+    assert.deepEqual(ids.map(runs('skip')), [true, true, false]);
+    assert.deepEqual(ids.map(runs('only')), [false, false, true]);
   });
 });
 
