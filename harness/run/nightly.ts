@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCases } from '../cases/load.ts';
 import { bucketsFromEnv } from '../targets/from-env.ts';
-import { planWaves, shardOf } from './waves.ts';
+import { customDomainCasesLeftOut, customDomainNote, planWaves, shardOf } from './waves.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PLAYWRIGHT = path.join(ROOT, 'node_modules/@playwright/test/cli.js');
@@ -25,11 +25,14 @@ const blobDir = (env: NodeJS.ProcessEnv) => path.join(reportDir(env), 'blob');
 
 const log = (line: string) => console.log(`[nightly] ${line}`);
 
-/** How many cases one wave may hold: the bucket pool, or the buckets the run may create. */
-export function waveWidth(env: NodeJS.ProcessEnv, cases: number): number {
-  const { pool, own } = bucketsFromEnv(env);
-  if (own) return Math.min(cases, own.max);
-  return pool.length > 0 ? pool.length : cases;
+/**
+ * How many cases one wave may hold: the bucket pool, or the buckets the run may create; and how many
+ * custom-domain cases, when R2_CUSTOM_DOMAIN_BUCKETS gives them a pool of their own (0: no such pool).
+ */
+export function waveWidth(env: NodeJS.ProcessEnv, cases: number): { width: number; customWidth: number } {
+  const { pool, own, customPool } = bucketsFromEnv(env);
+  const width = own ? Math.min(cases, own.max) : pool.length > 0 ? pool.length : cases;
+  return { width: Math.max(1, width), customWidth: customPool.length };
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -58,13 +61,18 @@ export async function nightly(argv: string[], env: NodeJS.ProcessEnv = process.e
   const passOn = argv.filter((a) => !a.startsWith('--shard='));
   const shard = shardArg ?? env.CORS_SHARD;
   const { cases: all } = loadCases([env.CORS_CASES ?? 'cases']);
-  const cases = shardOf(all, shard);
-  const width = waveWidth(env, cases.length);
-  const waves = planWaves(cases, width);
+  const ours = shardOf(all, shard);
+  const note = customDomainNote(ours, env);
+  const leftOut = new Set(customDomainCasesLeftOut(ours, env));
+  const cases = ours.filter((c) => !leftOut.has(c));
+  const { width, customWidth } = waveWidth(env, cases.length);
+  const waves = planWaves(cases, width, customWidth);
   const sharded = shard !== undefined && !shard.endsWith('/1');
   log(
-    `${cases.length} case(s)${shard ? ` (shard ${shard})` : ''} in ${waves.length} wave(s) of at most ${width} bucket(s)`,
+    `${cases.length} case(s)${shard ? ` (shard ${shard})` : ''} in ${waves.length} wave(s) of at most ${width} bucket(s)` +
+      (customWidth > 0 ? ` and ${customWidth} with a custom domain (R2_CUSTOM_DOMAIN_BUCKETS)` : ''),
   );
+  if (note) log(note);
   // A shard's blobs are named after it, so that the shards' blobs meet in one folder without clashing.
   if (!sharded) rmSync(blobDir(env), { recursive: true, force: true });
   mkdirSync(blobDir(env), { recursive: true });
@@ -83,6 +91,7 @@ export async function nightly(argv: string[], env: NodeJS.ProcessEnv = process.e
       ...(shard ? { CORS_SHARD: shard } : {}),
       CORS_WAVE: `${i + 1}/${waves.length}`,
       CORS_WAVE_WIDTH: String(width),
+      CORS_WAVE_CUSTOM_WIDTH: String(customWidth),
       PLAYWRIGHT_BLOB_OUTPUT_FILE: path.join(blobDir(env), `${name}.zip`),
       R2_CORS_RUN_STATE_COPY: path.join(blobDir(env), `${name}.state.json`),
     });

@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -31,6 +31,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Agent, request } from 'undici';
+import { stringify } from 'yaml';
 import { RequestLogClient } from '../../harness/clients/request-log.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import {
@@ -271,14 +272,15 @@ describe('each way against an emulator that serves the previous policy: the run 
     faultCases = writeCases(FAULT_CASES);
   });
 
-  /** What the set-up says of each case, and the merged summary.md's failures. */
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  /** What the set-up says of each case (`buckets`: a pattern each), and the merged summary.md's failures. */
   function assertCaught(output: string, reports: string, buckets: string[], seen: string[]) {
     for (const [i, bucket] of buckets.entries())
-      assert.ok(
-        output.includes(
-          `live-0${i + 1} on ${bucket}: policy not in effect after ${DEADLINE} s (the case's policy); last response seen: ${seen[i]}`,
-        ),
+      assert.match(
         output,
+        new RegExp(
+          `live-0${i + 1} on ${bucket}: ${literal(`policy not in effect after ${DEADLINE} s (the case's policy); last response seen: ${seen[i]}`)}`,
+        ),
       );
     assertMergedReports(reports, FAULT_CASES, 'failed');
     const summary = readFileSync(path.join(reports, 'summary.md'), 'utf8');
@@ -290,6 +292,8 @@ describe('each way against an emulator that serves the previous policy: the run 
       summary,
     );
   }
+  const ownersStar = 's3 GET 200, access-control-allow-origin: *, access-control-expose-headers: (absent)';
+  const nothing = 's3 GET 200, access-control-allow-origin: (absent), access-control-expose-headers: (absent)';
 
   test('the fault is one a read-back cannot see: GetBucketCors reports the new policy, requests get the old', async () => {
     const [bucket] = await seedOwnersBuckets(owner, 'readback', 1);
@@ -323,8 +327,171 @@ describe('each way against an emulator that serves the previous policy: the run 
     });
     const run = await npmRun('nightly', env);
     assert.equal(run.code, 1, run.output);
-    const owners = 's3 GET 200, access-control-allow-origin: *, access-control-expose-headers: (absent)';
-    assertCaught(run.output, reports, [bucket, bucket], [owners, owners]);
+    assertCaught(run.output, reports, [bucket, bucket], [ownersStar, ownersStar]);
     assert.deepEqual(await snapshot(owner, [bucket]), before);
+  });
+
+  test('(b) buckets of its own', async () => {
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(faulty, {
+      R2_BUCKET_PREFIX: 'stale-own',
+      R2_MAX_BUCKETS: '1',
+      CORS_CASES: faultCases,
+      CORS_REPORTS_DIR: reports,
+      CORS_PROPAGATION_DEADLINE: String(DEADLINE),
+    });
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 1, run.output);
+    // A new bucket's previous policy is none.
+    const own = 'stale-own-\\d{8}-[0-9a-f]{6}-1';
+    assertCaught(run.output, reports, [own, own], [nothing, nothing]);
+    const left = (await owner.send(new ListBucketsCommand({}))).Buckets ?? [];
+    assert.deepEqual(
+      left.map((b) => b.Name).filter((n) => n?.startsWith('stale-own-')),
+      [],
+    );
+  });
+
+  test('(c) two shards, then the merge', async () => {
+    const buckets = await seedOwnersBuckets(owner, 'stale-shard', 2);
+    const before = await snapshot(owner, buckets);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    let output = '';
+    for (const [i, bucket] of buckets.entries()) {
+      const env = liveEnvOf(faulty, {
+        R2_BUCKETS: bucket,
+        CORS_CASES: faultCases,
+        CORS_REPORTS_DIR: reports,
+        CORS_PROPAGATION_DEADLINE: String(DEADLINE),
+      });
+      const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
+      assert.equal(run.code, 1, run.output);
+      output += run.output;
+    }
+    const merge = await npmRun(
+      'nightly:merge',
+      liveEnvOf(faulty, { CORS_CASES: faultCases, CORS_REPORTS_DIR: reports }),
+    );
+    assert.equal(merge.code, 0, merge.output);
+    // stale-shard-02's owner has no rule for every origin (seedOwnersBuckets).
+    assertCaught(output, reports, buckets, [ownersStar, nothing]);
+    assert.deepEqual(await snapshot(owner, buckets), before);
+  });
+});
+
+/**
+ * Custom-domain cases on a live account run on the buckets the user attached to a domain of theirs
+ * (R2_CUSTOM_DOMAIN_BUCKETS), a pool of their own in waves like the other; without it, one note says how to run
+ * them. The emulator poses the user's domain: its custom listener serves `*.r2-cors.test`, attached by the owner
+ * through the REST API as on R2.
+ */
+describe('R2_CUSTOM_DOMAIN_BUCKETS', () => {
+  let withDomains: string;
+  before(() => {
+    withDomains = writeCases(2);
+    for (const i of [1, 2]) {
+      const origin = `https://cd${i}.example`;
+      writeFileSync(
+        path.join(withDomains, `cd-0${i}.yaml`),
+        stringify({
+          id: `cd-0${i}`,
+          title: `Live-run self-test custom-domain case ${i}`,
+          source: ['https://developers.cloudflare.com/r2/buckets/cors/#use-cors-with-a-custom-domain'],
+          objects: [{ key: 'a.txt', body: `cd${i}` }],
+          policy: { dashboard: [{ AllowedOrigins: [origin], AllowedMethods: ['GET'] }] },
+          requests: [
+            {
+              id: 'via-domain',
+              from: origin,
+              method: 'GET',
+              surface: 'custom',
+              key: 'a.txt',
+              expect: { response: { status: 200, headers: { 'access-control-allow-origin': origin } } },
+            },
+          ],
+        }),
+      );
+    }
+  });
+
+  /** The owner attaches `<bucket>.r2-cors.test` to the bucket, as in the dashboard. */
+  async function attachDomain(bucket: string) {
+    const agent = new Agent({ connect: { ca: readFileSync(emulatorEnv.NODE_EXTRA_CA_CERTS, 'utf8') } });
+    const url = `${emulatorEnv.CLOUDFLARE_API_BASE_URL}/accounts/${emulatorEnv.R2_ACCOUNT_ID}/r2/buckets/${bucket}/domains/custom`;
+    const response = await request(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emulatorEnv.CLOUDFLARE_API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ domain: `${bucket}.r2-cors.test`, zoneId: 'r2-cors.test', enabled: true }),
+      dispatcher: agent,
+    });
+    assert.equal(response.statusCode, 200, await response.body.text());
+  }
+
+  test('the custom-domain cases run on their own pool, in waves beside the others', async () => {
+    const [pool] = await seedOwnersBuckets(s3, 'cd-pool', 1);
+    const [domain] = await seedOwnersBuckets(s3, 'cd-domain', 1);
+    await attachDomain(domain);
+    const owner = await snapshot(s3, [pool, domain]);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(emulatorEnv, {
+      R2_BUCKETS: pool,
+      R2_CUSTOM_DOMAIN_BUCKETS: domain,
+      CORS_CASES: withDomains,
+      CORS_REPORTS_DIR: reports,
+    });
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 0, run.output);
+    assert.match(
+      run.output,
+      /\[nightly\] 4 case\(s\) in 2 wave\(s\) of at most 1 bucket\(s\) and 1 with a custom domain \(R2_CUSTOM_DOMAIN_BUCKETS\)/,
+    );
+    for (const [wave, ids] of [
+      [1, 'live-01, cd-01'],
+      [2, 'live-02, cd-02'],
+    ])
+      assert.match(run.output, new RegExp(`\\[nightly\\] wave ${wave}/2: ${ids}\\n`));
+    for (const i of [1, 2])
+      assert.match(run.output, new RegExp(`\\] cd-0${i} on cd-domain-01 \\(in effect after \\d+ ms\\)`));
+    const merged = results(path.join(reports, 'results.json'));
+    assert.deepEqual([...merged.keys()].sort(), [
+      'raw cd-01 › via-domain',
+      'raw cd-02 › via-domain',
+      'raw live-01 › get',
+      'raw live-01 › other-origin',
+      'raw live-02 › get',
+      'raw live-02 › other-origin',
+    ]);
+    for (const [name, statuses] of merged) assert.deepEqual(statuses, ['passed'], name);
+    assert.deepEqual(await snapshot(s3, [pool, domain]), owner);
+  });
+
+  test('without it, a live run leaves them out and says so once', async () => {
+    const pool = await seedOwnersBuckets(s3, 'cd-none', 2);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(emulatorEnv, {
+      R2_BUCKETS: pool.join(','),
+      CORS_CASES: withDomains,
+      CORS_REPORTS_DIR: reports,
+    });
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /\[nightly\] 2 case\(s\) in 1 wave\(s\) of at most 2 bucket\(s\)\n/);
+    assert.equal(
+      run.output.match(/custom-domain case\(s\) skipped/g)?.length,
+      1,
+      'one note, not one per wave or per request',
+    );
+    assert.ok(
+      run.output.includes(
+        '[nightly] 2 custom-domain case(s) skipped (cd-01, cd-02): to run them, set R2_CUSTOM_DOMAIN_BUCKETS to buckets attached to a custom domain of yours (README, "Nightly against your R2 account")',
+      ),
+      run.output,
+    );
+    assert.deepEqual([...results(path.join(reports, 'results.json')).keys()].sort(), [
+      'raw live-01 › get',
+      'raw live-01 › other-origin',
+      'raw live-02 › get',
+      'raw live-02 › other-origin',
+    ]);
   });
 });
