@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { FAULTS, type Fault } from '../emulator/cors.ts';
 import { envFileText, startEmulator } from '../emulator/index.ts';
 import { type PropagationDelay, parseDelay } from '../emulator/store.ts';
 import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
@@ -24,6 +25,8 @@ It prints the endpoints, account id, keys and API token it accepts, and its CA c
   --env-file FILE           the same, under its former name; through npx on Node 20 use --write-env, since
                             npx's own node reads --env-file FILE before this command starts
   --ca-dir DIR              where the local CA is kept (default: R2_CORS_CA_DIR or ~/.cache/r2-cors-conformance)
+  --fault NAME              for the harness's self-tests: misbehave on purpose (${FAULTS.join(', ')};
+                            README, "Targets", R2_EMULATOR_FAULT)
 
 Example:
   r2-cors emulator --write-env r2.env &
@@ -40,6 +43,7 @@ Example:
         'write-env': { type: 'string' },
         'env-file': { type: 'string' },
         'ca-dir': { type: 'string' },
+        fault: { type: 'string' },
       },
       { positionals: false },
     );
@@ -59,9 +63,19 @@ Example:
       throw new UsageError(`emulator: --propagation-delay: ${(error as Error).message}`);
     }
 
+    const fault = values.fault as Fault | undefined;
+    if (fault !== undefined && !FAULTS.includes(fault))
+      throw new UsageError(`emulator: --fault must be one of ${FAULTS.join(', ')}`);
+
     let running: Awaited<ReturnType<typeof startEmulator>>;
     try {
-      running = await startEmulator({ port, propagation, dataDir: values['data-dir'], caDir: values['ca-dir'] });
+      running = await startEmulator({
+        port,
+        propagation,
+        dataDir: values['data-dir'],
+        caDir: values['ca-dir'],
+        fault,
+      });
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE')
@@ -75,7 +89,7 @@ Example:
         : propagation.min === propagation.max
           ? `${propagation.min} ms`
           : `${propagation.min}…${propagation.max} ms`;
-    console.log(`R2 emulator running (CORS enforced; policy propagation delay: ${delay})
+    console.log(`R2 emulator running (CORS enforced; policy propagation delay: ${delay}${fault ? `; FAULT ${fault}` : ''})
   S3 API          ${running.endpoints.s3}
   REST API        ${running.env.CLOUDFLARE_API_BASE_URL}
   r2.dev URLs     ${running.endpoints.public}   (Host: pub-<32 hex>.r2.dev)

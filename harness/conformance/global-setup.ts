@@ -19,7 +19,7 @@ import type { Restored } from '../run/journal.ts';
 import { holdRun, releaseRun } from '../run/live.ts';
 import { checkJournals, checkLeftovers, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
 import { stateDir, writeRunState } from '../run/state.ts';
-import { casesOfRun } from '../run/waves.ts';
+import { casesOfRun, customDomainNote, shardOf } from '../run/waves.ts';
 import { runsUnder, startZoneLock, zoneWideFromEnv } from '../run/zone-lock.ts';
 import { formatProblem } from '../schema/problems.ts';
 import { targetFromEnv, targetKind } from '../targets/from-env.ts';
@@ -191,10 +191,13 @@ async function setUp(lifecycle: Lifecycle) {
       `target: ${target.identity}; ${runs.length} case(s) from ${casesPath()}${share ? ` (${share})` : ''}` +
         (left > 0 ? `; ${left} left out by CORS_ZONE_WIDE=${wide}` : ''),
     );
+    // Said once: by `npm run nightly` before its waves, or here by a run that is not one of its waves.
+    const note = process.env.CORS_WAVE ? undefined : customDomainNote(shardOf(all, process.env.CORS_SHARD));
+    if (note) log(note);
     // Read only, before any change: credentials, buckets, pending journals, leftovers of interrupted runs.
     await checkTarget(setup);
-    checkJournals(target, setup.pool);
-    await checkLeftovers(target, setup.pool);
+    checkJournals(target, [...setup.pool, ...setup.customPool]);
+    await checkLeftovers(target, [...setup.pool, ...setup.customPool]);
     stopIfAborted(stop.signal);
     const id = newRunId();
     runId = id;

@@ -19,6 +19,10 @@ import type { Bucket, Store } from './store.ts';
  *                           might: `r2-cors calibrate` must name exactly those fields
  *   set-cookie              a response to a request with Origin sets a cookie (as a CDN in front of a bucket
  *                           may): the browser checks must keep it from reaching other cases
+ *   previous-policy         the data plane stays one change behind: after a change (and its delay), requests are
+ *                           answered with the policy the bucket had before it, until its next change, while the
+ *                           control plane reports the new one. On a bucket reused by waves of a nightly, wave
+ *                           k+1 is answered by what was there before: the propagation probe must notice
  */
 export type Fault =
   | 'ignore-allowed-headers'
@@ -26,7 +30,8 @@ export type Fault =
   | 'never-propagate'
   | 'allow-headers-star'
   | 'other-profile'
-  | 'set-cookie';
+  | 'set-cookie'
+  | 'previous-policy';
 export const FAULTS: readonly Fault[] = [
   'ignore-allowed-headers',
   'star-for-named-origin',
@@ -34,6 +39,7 @@ export const FAULTS: readonly Fault[] = [
   'allow-headers-star',
   'other-profile',
   'set-cookie',
+  'previous-policy',
 ];
 
 /** What the `other-profile` fault changes. */
@@ -57,7 +63,10 @@ export function profileOf(settings: CorsSettings): CorsProfile {
 }
 
 function policyFor(settings: CorsSettings, bucket: Bucket): CorsPolicy | null {
-  const policy = settings.store.dataPolicy(bucket);
+  const policy =
+    settings.fault === 'previous-policy'
+      ? settings.store.previousDataPolicy(bucket)
+      : settings.store.dataPolicy(bucket);
   if (!policy || settings.fault !== 'ignore-allowed-headers') return policy;
   return { rules: policy.rules.map((rule) => ({ ...rule, allowedHeaders: ['*'] })) };
 }

@@ -110,6 +110,18 @@ export class Store {
     return null;
   }
 
+  /**
+   * The policy the data plane answered with before its current one: what the `previous-policy` fault serves
+   * (one change behind). Versions older than the one in force when the last change was made are gone, so in the
+   * window before a change takes effect this is the one in force.
+   */
+  previousDataPolicy(bucket: Bucket, now = Date.now()): CorsPolicy | null {
+    for (let i = bucket.cors.length - 1; i >= 0; i--) {
+      if (bucket.cors[i].effectiveAt <= now) return bucket.cors[Math.max(0, i - 1)].policy;
+    }
+    return null;
+  }
+
   setPolicy(bucket: Bucket, policy: CorsPolicy | null, now = Date.now()) {
     const { min, max } = this.propagation;
     const delay = min === max ? min : min + Math.random() * (max - min);

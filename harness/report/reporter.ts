@@ -21,7 +21,7 @@ import type {
   TestStep,
 } from '@playwright/test/reporter';
 import { loadCases } from '../cases/load.ts';
-import type { RunState } from '../run/state.ts';
+import { type RunState, readRunStates } from '../run/state.ts';
 import {
   type CaseInfo,
   type Check,
@@ -226,6 +226,8 @@ function write(file: string, text: string) {
 }
 
 function readState(): RunState | undefined {
+  const merged = process.env.R2_CORS_MERGE_STATES;
+  if (merged) return mergedState(readRunStates(merged));
   const file = process.env.R2_CORS_RUN_STATE;
   if (!file) return undefined;
   try {
@@ -233,6 +235,23 @@ function readState(): RunState | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The runs of a merged report (the waves and shards of `npm run nightly`) as one: their cases side by side, the
+ * target they share, and the run ids first … last with how many.
+ */
+function mergedState(states: RunState[]): RunState | undefined {
+  if (states.length <= 1) return states[0];
+  const targets = [...new Set(states.map((s) => s.target))];
+  const [first, last] = [states[0], states[states.length - 1]];
+  return {
+    runId: `${first.runId} … ${last.runId} (${states.length} runs)`,
+    target: targets.join(', '),
+    kind: first.kind,
+    deadlineMs: first.deadlineMs,
+    cases: Object.assign({}, ...states.map((s) => s.cases)),
+  };
 }
 
 function orderClients(names: string[]): string[] {

@@ -14,6 +14,7 @@ import { applyAndWait, NotInEffect } from './apply.ts';
 import { pendingJournals, type Restored, removeJournal, restore, writeJournal } from './journal.ts';
 import { describeLeftover, findLeftovers, RUN_PREFIX } from './leftovers.ts';
 import type { CaseRun, RunState } from './state.ts';
+import { needsCustomDomain } from './waves.ts';
 
 export const PROBE_KEY = '__r2-cors-probe';
 
@@ -95,27 +96,44 @@ export async function checkLeftovers(target: Target, buckets: string[]) {
 }
 
 export async function checkTarget(setup: TargetSetup) {
-  const { target, pool } = setup;
+  const { target, pool, customPool } = setup;
   await target.listBuckets();
-  for (const bucket of pool) {
+  for (const bucket of [...pool, ...customPool]) {
     if (!(await target.bucketExists(bucket)))
       throw new TargetError(`bucket '${bucket}' (from the bucket list) does not exist on ${target.identity}`);
+  }
+  for (const bucket of customPool) {
+    if (!(await target.surfaces(bucket)).has('custom'))
+      throw new TargetError(
+        `bucket '${bucket}' (R2_CUSTOM_DOMAIN_BUCKETS) has no custom domain the REST API reports: attach one ` +
+          '(dashboard: the bucket, Settings, Custom Domains) and set CLOUDFLARE_API_TOKEN, or take it off the list',
+      );
   }
 }
 
 export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, options: PrepareOptions): Promise<RunState> {
-  const { target, pool } = setup;
+  const { target, pool, customPool } = setup;
   const { runId } = options;
   const ownsBuckets = target.createBucket !== undefined && pool.length === 0;
-  if (setup.own && cases.length > setup.own.max) {
+  // With R2_CUSTOM_DOMAIN_BUCKETS the custom-domain cases take their buckets from that pool, the others from theirs.
+  const onCustomPool = (c: LoadedCase) => customPool.length > 0 && needsCustomDomain(c);
+  const customCases = cases.filter(onCustomPool);
+  const general = cases.filter((c) => !onCustomPool(c));
+  if (customCases.length > customPool.length) {
     throw new TargetError(
-      `${cases.length} cases need ${cases.length} buckets and R2_MAX_BUCKETS is ${setup.own.max}: ` +
+      `${customCases.length} custom-domain cases need ${customCases.length} buckets and R2_CUSTOM_DOMAIN_BUCKETS has ` +
+        `${customPool.length}: run them in waves with \`npm run nightly\`, or add buckets to it.`,
+    );
+  }
+  if (setup.own && general.length > setup.own.max) {
+    throw new TargetError(
+      `${general.length} cases need ${general.length} buckets and R2_MAX_BUCKETS is ${setup.own.max}: ` +
         `run them in waves of ${setup.own.max} with \`npm run nightly\`, or raise R2_MAX_BUCKETS.`,
     );
   }
-  if (!ownsBuckets && pool.length < cases.length) {
+  if (!ownsBuckets && pool.length < general.length) {
     throw new TargetError(
-      `${cases.length} cases need ${cases.length} buckets, one each, and the bucket list has ${pool.length}. ` +
+      `${general.length} cases need ${general.length} buckets, one each, and the bucket list has ${pool.length}. ` +
         `Run them in waves of ${pool.length} with \`npm run nightly\`, add buckets to R2_BUCKETS (or S3_BUCKETS), ` +
         'or run fewer cases (CORS_CASES=cases/some/folder).',
     );
@@ -143,8 +161,9 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
   /** Journals, seeds and (first step a plain apply) applies one bucket for a case; failures go in the run. */
   const prepareBucket = async (c: LoadedCase, run: CaseRun) => {
     const { bucket, prefix } = run;
+    const creates = ownsBuckets && !customPool.includes(bucket);
     try {
-      const originalPolicy = ownsBuckets ? null : await target.getPolicy(bucket);
+      const originalPolicy = creates ? null : await target.getPolicy(bucket);
       // The journal comes before the first change (the bucket's creation, where the run creates it).
       stopIfAborted(signal);
       writeJournal({
@@ -157,9 +176,9 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
         runId,
         startedAt: new Date().toISOString(),
         pid: process.pid,
-        created: ownsBuckets || undefined,
+        created: creates || undefined,
       });
-      if (ownsBuckets) await change(() => target.createBucket?.(bucket) ?? Promise.resolve());
+      if (creates) await change(() => target.createBucket?.(bucket) ?? Promise.resolve());
       const available = await target.surfaces(bucket);
       run.surfaces = [...available];
       await change(() => target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain'));
@@ -173,7 +192,7 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
           probeKey: `${prefix}${PROBE_KEY}`,
           surfaces: surfacesUsed(c).filter((s) => available.has(s)),
           deadlineMs: options.deadlineMs,
-          neverHadPolicy: ownsBuckets,
+          neverHadPolicy: creates,
           signal,
         });
         run.applied = { propagationMs, probes };
@@ -194,12 +213,14 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
     64,
     async (c) => {
       const prefix = `${RUN_PREFIX}${runId}/${c.id}/`;
-      const index = cases.indexOf(c);
-      const bucket = setup.own
-        ? `${setup.own.prefix}-${runId}-${index + 1}`
-        : ownsBuckets
-          ? bucketName(c.id, runId)
-          : pool[index];
+      const index = general.indexOf(c);
+      const bucket = onCustomPool(c)
+        ? customPool[customCases.indexOf(c)]
+        : setup.own
+          ? `${setup.own.prefix}-${runId}-${index + 1}`
+          : ownsBuckets
+            ? bucketName(c.id, runId)
+            : pool[index];
       const run: CaseRun = { id: c.id, bucket, prefix, surfaces: [] };
       state.cases[c.id] = run;
       // A sequence changes its bucket as it goes, so each browser needs a bucket of its own (where the harness

@@ -3,7 +3,7 @@
  * in effect (and how long that took), or why not. A JSON file under the state directory, named by
  * R2_CORS_RUN_STATE; no secret is in it.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Surface } from '../cases/model.ts';
 import type { Sentinel } from './apply.ts';
@@ -41,7 +41,22 @@ export function writeRunState(state: RunState): string {
   mkdirSync(dir, { recursive: true });
   const file = path.resolve(dir, `${state.runId}.json`);
   writeFileSync(file, JSON.stringify(state, null, 2));
+  // A wave of `npm run nightly` keeps a copy beside its blob report, where the merge's conformance report finds
+  // the run's target, id and propagation times (harness/run/nightly.ts), on this machine or another.
+  const copy = process.env.R2_CORS_RUN_STATE_COPY;
+  if (copy) {
+    mkdirSync(path.dirname(copy), { recursive: true });
+    writeFileSync(copy, JSON.stringify(state, null, 2));
+  }
   return file;
+}
+
+/** The run states `npm run nightly` kept beside its blob reports (`*.state.json` in `dir`), oldest first. */
+export function readRunStates(dir: string): RunState[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.state.json'))
+    .sort()
+    .map((name) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as RunState);
 }
 
 let cached: RunState | undefined;

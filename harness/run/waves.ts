@@ -14,9 +14,39 @@
  *
  * CORS_SHARD=i/N keeps every N-th case (a nightly job's share, before waves); CORS_WAVE=k/W keeps wave k of W;
  * the set-up and the specs both read them through runCases(), so they always agree on which cases run.
+ *
+ * Custom-domain cases need buckets a user has attached to a domain of theirs (R2_CUSTOM_DOMAIN_BUCKETS): on a
+ * live account they form a pool of their own, in waves as wide as it (CORS_WAVE_CUSTOM_WIDTH), the k-th wave of
+ * each pool running together; without that variable a live run leaves them out, and says so once.
  */
 import type { LoadedCase } from '../cases/model.ts';
+import { bucketsFromEnv, targetKind } from '../targets/from-env.ts';
 import { TargetError } from '../targets/target.ts';
+import { zoneUse } from './zone-lock.ts';
+
+/** A case that needs a custom domain: a request on the `custom` surface, or a purge of its cache. */
+export function needsCustomDomain(c: LoadedCase): boolean {
+  return zoneUse(c) !== undefined;
+}
+
+/**
+ * The custom-domain cases a run leaves out: on a live R2 account without R2_CUSTOM_DOMAIN_BUCKETS, all of them
+ * (the harness attaches custom domains only on the emulator); none elsewhere.
+ */
+export function customDomainCasesLeftOut(cases: LoadedCase[], env: NodeJS.ProcessEnv = process.env): LoadedCase[] {
+  if (targetKind(env) !== 'r2' || bucketsFromEnv(env).customPool.length > 0) return [];
+  return cases.filter(needsCustomDomain);
+}
+
+/** The one note a live run without R2_CUSTOM_DOMAIN_BUCKETS gives, or undefined. */
+export function customDomainNote(cases: LoadedCase[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const out = customDomainCasesLeftOut(cases, env);
+  if (out.length === 0) return undefined;
+  return (
+    `${out.length} custom-domain case(s) skipped (${out.map((c) => c.id).join(', ')}): to run them, set ` +
+    'R2_CUSTOM_DOMAIN_BUCKETS to buckets attached to a custom domain of yours (README, "Nightly against your R2 account")'
+  );
+}
 
 function fraction(name: string, value: string): { index: number; of: number } {
   const m = /^(\d+)\/(\d+)$/.exec(value.trim());
@@ -34,23 +64,47 @@ export function shardOf(cases: LoadedCase[], shard: string | undefined): LoadedC
   return cases.filter((_, i) => i % of === index - 1);
 }
 
-/** Cases in waves of at most `width`, in the corpus's order. */
-export function planWaves(cases: LoadedCase[], width: number): LoadedCase[][] {
+/**
+ * Cases in waves of at most `width`, in the corpus's order; with `customWidth` (R2_CUSTOM_DOMAIN_BUCKETS), the
+ * custom-domain cases in waves of at most that many of their own, wave k of both pools together.
+ */
+export function planWaves(cases: LoadedCase[], width: number, customWidth = 0): LoadedCase[][] {
   if (width < 1) throw new TargetError('a wave needs at least one bucket');
-  const waves: LoadedCase[][] = [];
-  for (let i = 0; i < cases.length; i += width) waves.push(cases.slice(i, i + width));
-  return waves;
+  const cut = (list: LoadedCase[], w: number) => {
+    const waves: LoadedCase[][] = [];
+    for (let i = 0; i < list.length; i += w) waves.push(list.slice(i, i + w));
+    return waves;
+  };
+  if (customWidth < 1) return cut(cases, width);
+  const general = cut(
+    cases.filter((c) => !needsCustomDomain(c)),
+    width,
+  );
+  const custom = cut(cases.filter(needsCustomDomain), customWidth);
+  return Array.from({ length: Math.max(general.length, custom.length) }, (_, k) => [
+    ...(general[k] ?? []),
+    ...(custom[k] ?? []),
+  ]);
 }
 
-/** The cases of this Playwright run: the shard's, then the wave's (CORS_WAVE=k/W, waves of CORS_WAVE_WIDTH). */
+/**
+ * The cases of this Playwright run: the shard's, less the custom-domain cases a live run without
+ * R2_CUSTOM_DOMAIN_BUCKETS leaves out, then the wave's (CORS_WAVE=k/W, waves of CORS_WAVE_WIDTH and
+ * CORS_WAVE_CUSTOM_WIDTH).
+ */
 export function casesOfRun(all: LoadedCase[], env: NodeJS.ProcessEnv = process.env): LoadedCase[] {
-  const cases = shardOf(all, env.CORS_SHARD);
+  const shard = shardOf(all, env.CORS_SHARD);
+  const leftOut = new Set(customDomainCasesLeftOut(shard, env));
+  const cases = shard.filter((c) => !leftOut.has(c));
   if (!env.CORS_WAVE) return cases;
   const { index, of } = fraction('CORS_WAVE', env.CORS_WAVE);
   const width = Number(env.CORS_WAVE_WIDTH);
   if (!Number.isInteger(width) || width < 1)
     throw new TargetError('CORS_WAVE needs CORS_WAVE_WIDTH, a whole number ≥ 1');
-  const waves = planWaves(cases, width);
+  const customWidth = Number(env.CORS_WAVE_CUSTOM_WIDTH ?? 0);
+  if (!Number.isInteger(customWidth) || customWidth < 0)
+    throw new TargetError('CORS_WAVE_CUSTOM_WIDTH must be a whole number ≥ 0');
+  const waves = planWaves(cases, width, customWidth);
   if (waves.length !== of)
     throw new TargetError(
       `CORS_WAVE=${env.CORS_WAVE}: these cases make ${waves.length} wave(s) of ${width}, not ${of}`,

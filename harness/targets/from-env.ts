@@ -21,6 +21,11 @@ export interface TargetSetup {
   pool: string[];
   /** R2_BUCKET_PREFIX: the run creates buckets `<prefix>-<run id>-<n>`, at most R2_MAX_BUCKETS (default 50). */
   own?: { prefix: string; max: number };
+  /**
+   * R2_CUSTOM_DOMAIN_BUCKETS: buckets the user attached to a custom domain; the custom-domain cases run on them,
+   * as a pool of their own (harness/run/waves.ts). Empty elsewhere.
+   */
+  customPool: string[];
 }
 
 /** A prefix that leaves room for `-<run id>-<n>` in R2's 63 characters of lower-case letters, digits and hyphens. */
@@ -76,12 +81,19 @@ function pool(value: string | undefined, variable: string): string[] {
  * R2_MAX_BUCKETS); neither on the emulator, whose buckets the harness creates. The set-up and `npm run nightly`
  * (how wide a wave may be) both read it here.
  */
-export function bucketsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<TargetSetup, 'pool' | 'own'> {
+export function bucketsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<TargetSetup, 'pool' | 'own' | 'customPool'> {
   const kind = targetKind(env);
-  if (kind === 'emulator') return { pool: [] };
-  if (kind === 's3') return { pool: pool(env.S3_BUCKETS, 'S3_BUCKETS') };
-  if (env.R2_BUCKETS) return { pool: pool(env.R2_BUCKETS, 'R2_BUCKETS') };
-  if (env.R2_BUCKET_PREFIX !== undefined) return { pool: [], own: ownBuckets(env) };
+  if (kind === 'emulator') return { pool: [], customPool: [] };
+  if (kind === 's3') return { pool: pool(env.S3_BUCKETS, 'S3_BUCKETS'), customPool: [] };
+  const customPool = env.R2_CUSTOM_DOMAIN_BUCKETS ? pool(env.R2_CUSTOM_DOMAIN_BUCKETS, 'R2_CUSTOM_DOMAIN_BUCKETS') : [];
+  if (env.R2_BUCKETS) {
+    const general = pool(env.R2_BUCKETS, 'R2_BUCKETS');
+    const both = general.filter((b) => customPool.includes(b));
+    if (both.length > 0)
+      throw new TargetError(`bucket(s) ${both.join(', ')} are in both R2_BUCKETS and R2_CUSTOM_DOMAIN_BUCKETS`);
+    return { pool: general, customPool };
+  }
+  if (env.R2_BUCKET_PREFIX !== undefined) return { pool: [], own: ownBuckets(env), customPool };
   throw new TargetError('CORS_TARGET=r2 needs R2_BUCKETS (a pool) or R2_BUCKET_PREFIX (buckets of its own)');
 }
 

@@ -7,15 +7,32 @@
  *     Ctrl-C too, and by `r2-cors restore` when a lost machine left them without a journal;
  * (c) two shards run one after the other, then merged into one report.
  * Each case of these fixtures allows only its own origin, so a case checked while another wave's policy was in
- * force fails: passing means each ran against its own policy.
+ * force fails: passing means each ran against its own policy. The merged reports are those of one run: the
+ * conformance page, conformance.json (every case × client exactly once), summary.md, the HTML report.
+ * Then each way again against an emulator that serves a bucket's PREVIOUS policy after a change
+ * (`r2-cors emulator --fault previous-policy`; the control plane reports the new one): each run must fail and
+ * say why, at the set-up (the propagation probe) and in summary.md.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { after, before, describe, test } from 'node:test';
+import {
+  type CORSRule,
+  CreateBucketCommand,
+  GetBucketCorsCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Agent, request } from 'undici';
+import { stringify } from 'yaml';
+import { RequestLogClient } from '../../harness/clients/request-log.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import {
   BIN,
@@ -72,15 +89,55 @@ function results(file: string): Map<string, string[]> {
 }
 
 const CASES = 5;
-/** Requests of writeCases(5): two per case. */
-const EXPECTED = Array.from({ length: CASES }, (_, i) => {
-  const id = `live-${String(i + 1).padStart(2, '0')}`;
-  return (i + 1) % 4 === 0
-    ? [`raw ${id} › first`, `raw ${id} › after-change`]
-    : [`raw ${id} › get`, `raw ${id} › other-origin`];
-})
-  .flat()
-  .sort();
+/** Requests of writeCases(n): two per case, as `[case, request]`. */
+const requestsOf = (n: number) =>
+  Array.from({ length: n }, (_, i) => {
+    const id = `live-${String(i + 1).padStart(2, '0')}`;
+    return (i + 1) % 4 === 0
+      ? [
+          [id, 'first'],
+          [id, 'after-change'],
+        ]
+      : [
+          [id, 'get'],
+          [id, 'other-origin'],
+        ];
+  }).flat();
+
+/** The merged conformance.json's checks: `case › request › client` → status. */
+function checks(reports: string): Record<string, string> {
+  const report = JSON.parse(readFileSync(path.join(reports, 'conformance.json'), 'utf8')) as {
+    checks: Record<string, { status: string }>;
+  };
+  return Object.fromEntries(Object.entries(report.checks).map(([key, check]) => [key, check.status]));
+}
+
+/** The merged reports of one run, every case × request × client exactly once, each with `status`. */
+function assertMergedReports(reports: string, n: number, status: 'passed' | 'failed') {
+  const merged = results(path.join(reports, 'results.json'));
+  const expected = requestsOf(n)
+    .map(([id, request]) => `raw ${id} › ${request}`)
+    .sort();
+  assert.deepEqual([...merged.keys()].sort(), expected);
+  for (const [name, statuses] of merged) assert.deepEqual(statuses, [status], name);
+  assert.deepEqual(
+    checks(reports),
+    Object.fromEntries(
+      requestsOf(n)
+        .map(([id, request]) => `${id} › ${request} › raw`)
+        .sort()
+        .map((key) => [key, status]),
+    ),
+  );
+  for (const file of ['conformance/index.html', 'summary.md', 'observations.json', 'html/index.html', 'junit.xml'])
+    assert.ok(existsSync(path.join(reports, file)), `${file} in the merged reports`);
+}
+
+/** The emulator's request log, read over the wire as the browser checks read it. */
+function requestLogOf(emulator: Record<string, string>): RequestLogClient {
+  const agent = new Agent({ connect: { ca: readFileSync(emulator.NODE_EXTRA_CA_CERTS, 'utf8') } });
+  return new RequestLogClient(emulator.R2_EMULATOR_LOG_URL, emulator.CLOUDFLARE_API_TOKEN, agent);
+}
 
 let s3: S3Client;
 let emulatorEnv: Record<string, string>;
@@ -105,10 +162,15 @@ test('(a) a pool of one bucket: waves of one, each case × client once on its ow
   for (let w = 1; w <= CASES; w++) assert.match(run.output, new RegExp(`\\(wave ${w}/${CASES}\\)`));
   // One propagation wait per wave: each wave's set-up applied one policy.
   assert.equal(run.output.match(/\[r2-cors\] \[1\/1\] live-\d+ on solo-01 \(in effect after \d+ ms\)/g)?.length, CASES);
-  const merged = results(path.join(reports, 'results.json'));
-  assert.deepEqual([...merged.keys()].sort(), EXPECTED);
-  for (const [name, statuses] of merged) assert.deepEqual(statuses, ['passed'], name);
-  assert.deepEqual(readdirSync(path.join(reports, 'html')).includes('index.html'), true);
+  assertMergedReports(reports, CASES, 'passed');
+  // The page and summary.md name the waves' runs as one: first … last.
+  assert.match(
+    readFileSync(path.join(reports, 'summary.md'), 'utf8'),
+    new RegExp(
+      `^### R2 CORS conformance: no failure\n\nTarget .* · run \\d{8}-[0-9a-f]{6} … \\d{8}-[0-9a-f]{6} \\(${CASES} runs\\)`,
+      'm',
+    ),
+  );
   assert.deepEqual(await snapshot(s3, [bucket]), owner);
 });
 
@@ -122,12 +184,11 @@ test('(c) two shards, each in waves, then one merged report', async () => {
     assert.equal(run.code, 0, run.output);
     assert.doesNotMatch(run.output, /merging/, 'a shard of several leaves merging to the merge job');
   }
-  assert.equal(readdirSync(path.join(reports, 'blob')).length, CASES);
-  const merge = await npmRun('nightly:merge', liveEnvOf(emulatorEnv, { CORS_REPORTS_DIR: reports }));
+  assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.zip')).length, CASES);
+  assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.state.json')).length, CASES);
+  const merge = await npmRun('nightly:merge', liveEnvOf(emulatorEnv, { CORS_CASES: cases, CORS_REPORTS_DIR: reports }));
   assert.equal(merge.code, 0, merge.output);
-  const merged = results(path.join(reports, 'results.json'));
-  assert.deepEqual([...merged.keys()].sort(), EXPECTED);
-  for (const [name, statuses] of merged) assert.deepEqual(statuses, ['passed'], name);
+  assertMergedReports(reports, CASES, 'passed');
   assert.deepEqual(await snapshot(s3, buckets), owner);
 });
 
@@ -145,6 +206,8 @@ test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journa
     CORS_CASES: cases,
     CORS_REPORTS_DIR: reports,
   });
+  const log = requestLogOf(emulatorEnv);
+  const logStart = await log.mark();
   const run = await npmRun('nightly', env);
   assert.equal(run.code, 0, run.output);
   assert.match(
@@ -156,10 +219,16 @@ test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journa
     run.output,
     /restored own-\d{8}-[0-9a-f]{6}-1: created by the run; \d+ object\(s\) and the bucket deleted/,
   );
-  const merged = results(path.join(reports, 'results.json'));
-  assert.deepEqual([...merged.keys()].sort(), EXPECTED);
-  for (const [name, statuses] of merged) assert.deepEqual(statuses, ['passed'], name);
+  assertMergedReports(reports, CASES, 'passed');
   assert.deepEqual(await bucketsNamed('own'), []);
+  // Each bucket it created had its r2.dev URL enabled through the REST API (README, "Token scopes").
+  const enabled = (await log.since(logStart)).entries.filter(
+    (e) => e.method === 'PUT' && /\/r2\/buckets\/own-\d{8}-[0-9a-f]{6}-\d\/domains\/managed$/.test(e.path),
+  );
+  assert.deepEqual(
+    enabled.map((e) => e.status),
+    Array(CASES).fill(200),
+  );
 
   // Ctrl-C in the middle of the set-up: the buckets created so far are deleted before the run exits.
   const interrupted = startSuite({ ...env, R2_MAX_BUCKETS: String(CASES) });
@@ -184,4 +253,245 @@ test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journa
     /deleted own-20260101-abcdef-1: created by run 20260101-abcdef, which left no journal here; 1 object\(s\) with it/,
   );
   assert.deepEqual(await bucketsNamed('own'), []);
+});
+
+/**
+ * The same three ways against an emulator that stays one policy change behind (`--fault previous-policy`): on the
+ * pool's bucket, wave 2 is answered by what wave 1's teardown left in force, and every wave's set-up by the
+ * policy before its own. Two cases, so two waves (or two shards) each; a short propagation deadline.
+ */
+describe('each way against an emulator that serves the previous policy: the run fails and says why', () => {
+  const FAULT_CASES = 2;
+  const DEADLINE = 2;
+  let faulty: Record<string, string>;
+  let owner: S3Client;
+  let faultCases: string;
+  before(async () => {
+    faulty = await cliEmulator('1s', children, ['--fault', 'previous-policy']);
+    owner = ownerClient(faulty);
+    faultCases = writeCases(FAULT_CASES);
+  });
+
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  /** What the set-up says of each case (`buckets`: a pattern each), and the merged summary.md's failures. */
+  function assertCaught(output: string, reports: string, buckets: string[], seen: string[]) {
+    for (const [i, bucket] of buckets.entries())
+      assert.match(
+        output,
+        new RegExp(
+          `live-0${i + 1} on ${bucket}: ${literal(`policy not in effect after ${DEADLINE} s (the case's policy); last response seen: ${seen[i]}`)}`,
+        ),
+      );
+    assertMergedReports(reports, FAULT_CASES, 'failed');
+    const summary = readFileSync(path.join(reports, 'summary.md'), 'utf8');
+    assert.match(summary, new RegExp(`^### R2 CORS conformance: ${FAULT_CASES * 2} failed$`, 'm'));
+    assert.ok(
+      summary.includes(
+        `- \`live-01 › get › raw\`: policy not in effect after ${DEADLINE} s (the case's policy); last response seen: ${seen[0]}`,
+      ),
+      summary,
+    );
+  }
+  const ownersStar = 's3 GET 200, access-control-allow-origin: *, access-control-expose-headers: (absent)';
+  const nothing = 's3 GET 200, access-control-allow-origin: (absent), access-control-expose-headers: (absent)';
+
+  test('the fault is one a read-back cannot see: GetBucketCors reports the new policy, requests get the old', async () => {
+    const [bucket] = await seedOwnersBuckets(owner, 'readback', 1);
+    const rule = (origin: string): CORSRule => ({ AllowedOrigins: [origin], AllowedMethods: ['GET'] });
+    await owner.send(
+      new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [rule('https://new.example')] } }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const read = await owner.send(new GetBucketCorsCommand({ Bucket: bucket }));
+    assert.deepEqual(read.CORSRules?.[0]?.AllowedOrigins, ['https://new.example']);
+    const url = await getSignedUrl(owner, new GetObjectCommand({ Bucket: bucket, Key: 'owner/file-0.txt' }));
+    const agent = new Agent({ connect: { ca: readFileSync(faulty.NODE_EXTRA_CA_CERTS, 'utf8') } });
+    const allowOrigin = async (origin: string) => {
+      const response = await request(url, { headers: { origin }, dispatcher: agent });
+      await response.body.dump();
+      return response.headers['access-control-allow-origin'];
+    };
+    assert.equal(await allowOrigin('https://new.example'), '*', "the owner's previous '*' rule answers");
+    assert.equal(await allowOrigin('https://app0.owner.example'), 'https://app0.owner.example');
+  });
+
+  test('(a) a pool of one bucket', async () => {
+    const [bucket] = await seedOwnersBuckets(owner, 'stale', 1);
+    const before = await snapshot(owner, [bucket]);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(faulty, {
+      R2_BUCKETS: bucket,
+      CORS_CASES: faultCases,
+      CORS_REPORTS_DIR: reports,
+      CORS_PROPAGATION_DEADLINE: String(DEADLINE),
+    });
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 1, run.output);
+    assertCaught(run.output, reports, [bucket, bucket], [ownersStar, ownersStar]);
+    assert.deepEqual(await snapshot(owner, [bucket]), before);
+  });
+
+  test('(b) buckets of its own', async () => {
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(faulty, {
+      R2_BUCKET_PREFIX: 'stale-own',
+      R2_MAX_BUCKETS: '1',
+      CORS_CASES: faultCases,
+      CORS_REPORTS_DIR: reports,
+      CORS_PROPAGATION_DEADLINE: String(DEADLINE),
+    });
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 1, run.output);
+    // A new bucket's previous policy is none.
+    const own = 'stale-own-\\d{8}-[0-9a-f]{6}-1';
+    assertCaught(run.output, reports, [own, own], [nothing, nothing]);
+    const left = (await owner.send(new ListBucketsCommand({}))).Buckets ?? [];
+    assert.deepEqual(
+      left.map((b) => b.Name).filter((n) => n?.startsWith('stale-own-')),
+      [],
+    );
+  });
+
+  test('(c) two shards, then the merge', async () => {
+    const buckets = await seedOwnersBuckets(owner, 'stale-shard', 2);
+    const before = await snapshot(owner, buckets);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    let output = '';
+    for (const [i, bucket] of buckets.entries()) {
+      const env = liveEnvOf(faulty, {
+        R2_BUCKETS: bucket,
+        CORS_CASES: faultCases,
+        CORS_REPORTS_DIR: reports,
+        CORS_PROPAGATION_DEADLINE: String(DEADLINE),
+      });
+      const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
+      assert.equal(run.code, 1, run.output);
+      output += run.output;
+    }
+    const merge = await npmRun(
+      'nightly:merge',
+      liveEnvOf(faulty, { CORS_CASES: faultCases, CORS_REPORTS_DIR: reports }),
+    );
+    assert.equal(merge.code, 0, merge.output);
+    // stale-shard-02's owner has no rule for every origin (seedOwnersBuckets).
+    assertCaught(output, reports, buckets, [ownersStar, nothing]);
+    assert.deepEqual(await snapshot(owner, buckets), before);
+  });
+});
+
+/**
+ * Custom-domain cases on a live account run on the buckets the user attached to a domain of theirs
+ * (R2_CUSTOM_DOMAIN_BUCKETS), a pool of their own in waves like the other; without it, one note says how to run
+ * them. The emulator poses the user's domain: its custom listener serves `*.r2-cors.test`, attached by the owner
+ * through the REST API as on R2.
+ */
+describe('R2_CUSTOM_DOMAIN_BUCKETS', () => {
+  let withDomains: string;
+  before(() => {
+    withDomains = writeCases(2);
+    for (const i of [1, 2]) {
+      const origin = `https://cd${i}.example`;
+      writeFileSync(
+        path.join(withDomains, `cd-0${i}.yaml`),
+        stringify({
+          id: `cd-0${i}`,
+          title: `Live-run self-test custom-domain case ${i}`,
+          source: ['https://developers.cloudflare.com/r2/buckets/cors/#use-cors-with-a-custom-domain'],
+          objects: [{ key: 'a.txt', body: `cd${i}` }],
+          policy: { dashboard: [{ AllowedOrigins: [origin], AllowedMethods: ['GET'] }] },
+          requests: [
+            {
+              id: 'via-domain',
+              from: origin,
+              method: 'GET',
+              surface: 'custom',
+              key: 'a.txt',
+              expect: { response: { status: 200, headers: { 'access-control-allow-origin': origin } } },
+            },
+          ],
+        }),
+      );
+    }
+  });
+
+  /** The owner attaches `<bucket>.r2-cors.test` to the bucket, as in the dashboard. */
+  async function attachDomain(bucket: string) {
+    const agent = new Agent({ connect: { ca: readFileSync(emulatorEnv.NODE_EXTRA_CA_CERTS, 'utf8') } });
+    const url = `${emulatorEnv.CLOUDFLARE_API_BASE_URL}/accounts/${emulatorEnv.R2_ACCOUNT_ID}/r2/buckets/${bucket}/domains/custom`;
+    const response = await request(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emulatorEnv.CLOUDFLARE_API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ domain: `${bucket}.r2-cors.test`, zoneId: 'r2-cors.test', enabled: true }),
+      dispatcher: agent,
+    });
+    assert.equal(response.statusCode, 200, await response.body.text());
+  }
+
+  test('the custom-domain cases run on their own pool, in waves beside the others', async () => {
+    const [pool] = await seedOwnersBuckets(s3, 'cd-pool', 1);
+    const [domain] = await seedOwnersBuckets(s3, 'cd-domain', 1);
+    await attachDomain(domain);
+    const owner = await snapshot(s3, [pool, domain]);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(emulatorEnv, {
+      R2_BUCKETS: pool,
+      R2_CUSTOM_DOMAIN_BUCKETS: domain,
+      CORS_CASES: withDomains,
+      CORS_REPORTS_DIR: reports,
+    });
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 0, run.output);
+    assert.match(
+      run.output,
+      /\[nightly\] 4 case\(s\) in 2 wave\(s\) of at most 1 bucket\(s\) and 1 with a custom domain \(R2_CUSTOM_DOMAIN_BUCKETS\)/,
+    );
+    for (const [wave, ids] of [
+      [1, 'live-01, cd-01'],
+      [2, 'live-02, cd-02'],
+    ])
+      assert.match(run.output, new RegExp(`\\[nightly\\] wave ${wave}/2: ${ids}\\n`));
+    for (const i of [1, 2])
+      assert.match(run.output, new RegExp(`\\] cd-0${i} on cd-domain-01 \\(in effect after \\d+ ms\\)`));
+    const merged = results(path.join(reports, 'results.json'));
+    assert.deepEqual([...merged.keys()].sort(), [
+      'raw cd-01 › via-domain',
+      'raw cd-02 › via-domain',
+      'raw live-01 › get',
+      'raw live-01 › other-origin',
+      'raw live-02 › get',
+      'raw live-02 › other-origin',
+    ]);
+    for (const [name, statuses] of merged) assert.deepEqual(statuses, ['passed'], name);
+    assert.deepEqual(await snapshot(s3, [pool, domain]), owner);
+  });
+
+  test('without it, a live run leaves them out and says so once', async () => {
+    const pool = await seedOwnersBuckets(s3, 'cd-none', 2);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(emulatorEnv, {
+      R2_BUCKETS: pool.join(','),
+      CORS_CASES: withDomains,
+      CORS_REPORTS_DIR: reports,
+    });
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /\[nightly\] 2 case\(s\) in 1 wave\(s\) of at most 2 bucket\(s\)\n/);
+    assert.equal(
+      run.output.match(/custom-domain case\(s\) skipped/g)?.length,
+      1,
+      'one note, not one per wave or per request',
+    );
+    assert.ok(
+      run.output.includes(
+        '[nightly] 2 custom-domain case(s) skipped (cd-01, cd-02): to run them, set R2_CUSTOM_DOMAIN_BUCKETS to buckets attached to a custom domain of yours (README, "Nightly against your R2 account")',
+      ),
+      run.output,
+    );
+    assert.deepEqual([...results(path.join(reports, 'results.json')).keys()].sort(), [
+      'raw live-01 › get',
+      'raw live-01 › other-origin',
+      'raw live-02 › get',
+      'raw live-02 › other-origin',
+    ]);
+  });
 });

@@ -1,0 +1,69 @@
+/**
+ * Waves with a custom-domain pool (R2_CUSTOM_DOMAIN_BUCKETS): the custom-domain cases of the corpus are cut in
+ * waves of that pool's width beside the others, and the set-up's reading (casesOfRun) agrees with the driver's.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadCases } from '../../harness/cases/load.ts';
+import { casesOfRun, customDomainNote, needsCustomDomain, planWaves } from '../../harness/run/waves.ts';
+
+const all = loadCases(['cases']).cases;
+const custom = all.filter(needsCustomDomain);
+const live = { CORS_TARGET: 'r2', R2_BUCKETS: 'a,b,c,d' };
+
+test('the corpus has custom-domain cases: every request on the custom surface or a purge', () => {
+  assert.ok(custom.length >= 6);
+  assert.ok(custom.some((c) => c.id === 'purge-everything-refreshes-headers'));
+});
+
+test('wave k holds the k-th slice of each pool; every case once', () => {
+  const waves = planWaves(all, 4, 2);
+  const general = all.length - custom.length;
+  assert.equal(waves.length, Math.max(Math.ceil(general / 4), Math.ceil(custom.length / 2)));
+  for (const wave of waves) {
+    assert.ok(wave.filter(needsCustomDomain).length <= 2);
+    assert.ok(wave.filter((c) => !needsCustomDomain(c)).length <= 4);
+  }
+  assert.deepEqual(
+    waves
+      .flat()
+      .map((c) => c.id)
+      .sort(),
+    all.map((c) => c.id).sort(),
+  );
+});
+
+test('a live run without R2_CUSTOM_DOMAIN_BUCKETS leaves them out, with one note; the emulator keeps them', () => {
+  assert.equal(casesOfRun(all, live).length, all.length - custom.length);
+  assert.match(
+    customDomainNote(all, live) ?? '',
+    new RegExp(`^${custom.length} custom-domain case\\(s\\) skipped \\(`),
+  );
+  assert.equal(customDomainNote(all, { ...live, R2_CUSTOM_DOMAIN_BUCKETS: 'd1' }), undefined);
+  assert.equal(casesOfRun(all, {}).length, all.length);
+  assert.equal(customDomainNote(all, {}), undefined);
+});
+
+test("the set-up's wave is the driver's wave", () => {
+  const env = { ...live, R2_CUSTOM_DOMAIN_BUCKETS: 'd1,d2' };
+  const waves = planWaves(all, 4, 2);
+  for (const [k, wave] of waves.entries()) {
+    const ids = casesOfRun(all, {
+      ...env,
+      CORS_WAVE: `${k + 1}/${waves.length}`,
+      CORS_WAVE_WIDTH: '4',
+      CORS_WAVE_CUSTOM_WIDTH: '2',
+    }).map((c) => c.id);
+    assert.deepEqual(
+      ids,
+      wave.map((c) => c.id),
+    );
+  }
+});
+
+test('a bucket in both pools is refused', () => {
+  assert.throws(
+    () => casesOfRun(all, { ...live, R2_CUSTOM_DOMAIN_BUCKETS: 'b' }),
+    /bucket\(s\) b are in both R2_BUCKETS and R2_CUSTOM_DOMAIN_BUCKETS/,
+  );
+});
