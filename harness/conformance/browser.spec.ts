@@ -249,6 +249,8 @@ function carriedCookies(carried: string[]): never {
 interface Made {
   url: string;
   context: 'own' | 'shared';
+  /** How many cases the batch that made it held; none when made alone. */
+  batch?: number;
   sharedCookies?: string[];
   raw?: RawExchange;
   observed: Observed;
@@ -260,7 +262,7 @@ interface Made {
  */
 async function judge(c: LoadedCase, step: Step & { kind: 'request' }, browserName: string, info: TestInfo, made: Made) {
   const { request } = step;
-  const { url, context, sharedCookies, raw, observed } = made;
+  const { url, context, batch, sharedCookies, raw, observed } = made;
   const from = request.from as string;
   const expected = request.expect?.browser;
   if (expected?.assumed) info.annotations.push({ type: 'assumed', description: expected.assumed });
@@ -269,7 +271,7 @@ async function judge(c: LoadedCase, step: Step & { kind: 'request' }, browserNam
     ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
     : undefined;
   await info.attach('browser observation', {
-    body: JSON.stringify({ url: redactUrl(url), context, sharedCookies, ...observed, prediction }, null, 2),
+    body: JSON.stringify({ url: redactUrl(url), context, batch, sharedCookies, ...observed, prediction }, null, 2),
     contentType: 'application/json',
   });
   if (observed.reason) info.annotations.push({ type: 'blocked because', description: observed.reason });
@@ -416,7 +418,14 @@ function batch(group: LoadedCase[]) {
       }
       for (const s of sent) {
         const observation = observed(browserName, s.url, s.page, s.sent, entries, true);
-        made.set(s.request, { url: s.url, context: 'shared', sharedCookies, raw: s.raw, observed: observation });
+        made.set(s.request, {
+          url: s.url,
+          context: 'shared',
+          batch: group.length,
+          sharedCookies,
+          raw: s.raw,
+          observed: observation,
+        });
       }
     } finally {
       record('batch', started);
