@@ -37,12 +37,12 @@ interface Suite {
   specs?: { file: string; tests: { results: Result[] }[] }[];
 }
 
-function results(suite: Suite, into: Result[] = []): Result[] {
+function results(suite: Suite, into: Result[] = [], every = false): Result[] {
   for (const spec of suite.specs ?? []) {
-    if (!spec.file.endsWith('browser.spec.ts')) continue;
+    if (!every && !spec.file.endsWith('browser.spec.ts')) continue;
     for (const t of spec.tests) into.push(...t.results);
   }
-  for (const child of suite.suites ?? []) results(child, into);
+  for (const child of suite.suites ?? []) results(child, into, every);
   return into;
 }
 
@@ -148,8 +148,14 @@ console.log('\nThe whole suite (raw and every browser) against the raw project a
 const raw = playwright(['--project=raw']);
 const all = playwright([]);
 const limit = 1.5 * raw.wall + waits;
+const count = (run: typeof all) => {
+  const every = run.suites.flatMap((s) => results(s, [], true));
+  const n = (status: string) => every.filter((r) => r.status === status).length;
+  return `${n('passed')} passed, ${n('failed') + n('timedOut') + n('interrupted')} not passed, ${n('skipped')} skipped`;
+};
 console.log(
   `  raw only ${raw.wall.toFixed(1)} s; whole suite ${all.wall.toFixed(1)} s = ${(all.wall / raw.wall).toFixed(2)} × raw ` +
     `(target ≤ 1.5 × raw + ${waits} s of waits = ${limit.toFixed(1)} s${all.status === 0 ? '' : `; exit ${all.status}`})`,
 );
+console.log(`  raw only: ${count(raw)}; whole suite: ${count(all)}`);
 console.log(`\nbrowsers: ${rates.join(', ')}`);
