@@ -355,7 +355,9 @@ function batch(group: LoadedCase[]) {
   const made = new Map<CaseRequest, Made | { error: unknown }>();
   let sharedCookies: string[] | undefined;
 
-  test.beforeAll(async ({ shared, browserName }) => {
+  test.beforeAll(async ({ shared, browserName }, info) => {
+    // A batch does the work of its cases' tests: it has their time (CORS_TEST_TIMEOUT each), not one test's.
+    if (info.timeout > 0) info.setTimeout(info.timeout * group.length);
     const started = Date.now();
     made.clear();
     try {
