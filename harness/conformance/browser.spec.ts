@@ -11,8 +11,10 @@ import type { TestInfo } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
 import { batchSizeFromEnv, contextMode, ownContextReason, wantsOwnContext } from '../browsers/isolation.ts';
 import { record } from '../browsers/timings.ts';
+import { usesCaptures } from '../cases/captures.ts';
 import type { BrowserExpectation, CaseRequest, LoadedCase, Step } from '../cases/model.ts';
-import type { Mismatch } from '../check/expect.ts';
+import { exchangeText } from '../check/exchange.ts';
+import { checkHttp, type Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
 import type { BrowserObservation, BrowserSession } from '../clients/browser.ts';
 import { type RawExchange, requestUrl, sendRaw } from '../clients/raw.ts';
@@ -25,6 +27,7 @@ import { type CaseRun, readRunState } from '../run/state.ts';
 import { zoneUse, zoneWideFromEnv } from '../run/zone-lock.ts';
 import type { LogEntry } from '../wire/request-log.ts';
 import { openSession, test } from './browser-test.ts';
+import { keepCaptures, withCaptures } from './flow.ts';
 import { runCases } from './global-setup.ts';
 import {
   caseRun,
@@ -89,7 +92,9 @@ async function send(session: BrowserSession, url: string, request: CaseRequest &
     credentials: request.credentials ?? 'same-origin',
     // no-store keeps the HTTP cache out of the checks, unless the case asks otherwise.
     cache: request.cache ?? 'no-store',
-    wantBody: request.expect?.browser?.body !== undefined,
+    wantBody:
+      request.expect?.browser?.body !== undefined || Object.values(request.capture ?? {}).some((x) => 'xml' in x),
+    bodyBytes: request.bodyBytes,
   });
   return { result, started, ended: Date.now() };
 }
@@ -329,6 +334,7 @@ function batchable(c: LoadedCase): boolean {
     batchSize > 1 &&
     !wantsOwnContext(c, mode) &&
     isSimple(c) &&
+    !usesCaptures(c) &&
     zoneUse(c) === undefined &&
     zoneWideFromEnv() !== 'only' &&
     c.steps.every((s) => s.kind !== 'request' || (!s.request.delaySeconds && s.request.credentials !== 'include'))
@@ -490,8 +496,7 @@ function oneAtATime(c: LoadedCase) {
       }
       const before = pending;
       pending = [];
-      const { request } = step;
-      const requestStep = step;
+      const request = step.request;
       test(request.id, async ({ browserName, browser, shared }, info) => {
         await zoneTurn(c, step);
         // For the conformance page's header (harness/report/reporter.ts).
@@ -505,8 +510,17 @@ function oneAtATime(c: LoadedCase) {
       });
 
       async function check(session: BrowserSession, context: 'own' | 'shared', browserName: string, info: TestInfo) {
-        const skip = notInBrowser(request);
-        test.skip(skip !== undefined, skip);
+        // In a flow (captures), a request without a page origin is the app's server's: sent raw on this browser's
+        // bucket, so that the page's requests around it run as in the app.
+        const server = usesCaptures(c) && (request.from === undefined || request.auth === 'signed');
+        if (!server) {
+          test.skip(
+            request.from === undefined || request.from === 'null',
+            'a browser check needs a page origin (from)',
+          );
+          test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
+          test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
+        }
         const main = caseRun(c);
         const mine = isSimple(c) ? main : main.perBrowser?.[browserName];
         test.skip(
@@ -520,28 +534,135 @@ function oneAtATime(c: LoadedCase) {
             location: location(c, s.path),
           });
         }
-        test.skip(!run.surfaces.includes(request.surface), noSurface(run, request));
+        test.skip(
+          !run.surfaces.includes(request.surface),
+          `the target has no ${request.surface} surface for bucket ${run.bucket}`,
+        );
+        if (server) {
+          await serverStep(run, info);
+          return;
+        }
         // A shared context must hold nothing another case left. Once this worker has sent credentials, in any
         // context, the shared context's cookie jar is read before each of its checks and must be empty.
         let sharedCookies: string[] | undefined;
         if (context === 'shared' && credentialsSent) {
           sharedCookies = await session.cookies();
-          if (sharedCookies.length > 0) carriedCookies(sharedCookies);
+          const carried = sharedCookies;
+          if (carried.length > 0) {
+            failWith(
+              `the browser context this worker shares carries cookies an earlier case was answered with (${carried.join(', ')}); ` +
+                'a case that sends credentials needs a context of its own (CORS_BROWSER_CONTEXT=auto gives it one)',
+            );
+          }
         }
         const from = request.from as string;
+        const expected = request.expect?.browser;
+        if (expected?.assumed) info.annotations.push({ type: 'assumed', description: expected.assumed });
+
         const why = context === 'own' && mode === 'auto' ? ownContextReason(c) : undefined;
         if (why) info.annotations.push({ type: 'own browser context', description: why });
         await waitAsAsked(request);
-        if ((request.credentials ?? 'same-origin') === 'include') credentialsSent = true;
+        const credentials = request.credentials ?? 'same-origin';
+        if (credentials === 'include') credentialsSent = true;
         const at = bucketOf(run, cases);
-        const url = await requestUrl(workerTarget(), at.bucket, at.prefix, request);
+        // `${name}`s replaced by what the page (and the app's server) captured earlier on this browser's bucket.
+        const sent = withCaptures(c, run, request, step.path);
+        const url = await requestUrl(workerTarget(), at.bucket, at.prefix, sent);
         // Without a stated outcome, the standard's prediction from the raw responses is the expectation. The raw
         // exchange and the browser's go side by side: the request log tells them apart (raw sends no User-Agent).
-        const [raw, observation] = await Promise.all([
-          request.expect?.browser ? undefined : sendRaw(workerTarget(), at.bucket, at.prefix, request),
-          observe(session, browserName, url, { ...request, from }),
+        const [raw, observed] = await Promise.all([
+          expected ? undefined : sendRaw(workerTarget(), at.bucket, at.prefix, sent),
+          observe(session, browserName, url, { ...sent, from }),
         ]);
-        await judge(c, requestStep, browserName, info, { url, context, sharedCookies, raw, observed: observation });
+        const prediction = raw
+          ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
+          : undefined;
+        await info.attach('browser observation', {
+          body: JSON.stringify({ url: redactUrl(url), context, sharedCookies, ...observed, prediction }, null, 2),
+          contentType: 'application/json',
+        });
+        if (observed.reason) info.annotations.push({ type: 'blocked because', description: observed.reason });
+        if (observed.outcome === 'blocked' && browserName !== 'chromium') {
+          info.annotations.push({ type: 'note', description: `${browserName} gives no reason for a blocked request` });
+        }
+
+        // The point of the design: a request whose preflight failed never reaches the server.
+        if (
+          observed.preflightStatus !== undefined &&
+          (observed.preflightStatus < 200 || observed.preflightStatus > 299) &&
+          observed.actualReached
+        ) {
+          failWith(
+            `${browserName} sent the ${request.method} although its preflight answered ${observed.preflightStatus}`,
+          );
+        }
+
+        // A capture is what JavaScript could read: a header the policy does not expose is not there.
+        const readable = { headers: observed.headers ?? {}, body: observed.body };
+        const captured = keepCaptures(c, run, sent, step.path, readable, `JavaScript in ${browserName}`);
+        const where = [...step.path, 'expect', 'browser'];
+        if (expected) {
+          const mismatches = compare(browserName, expected, observed, where, info);
+          failOnMismatches(c, [...mismatches, ...captured]);
+          return;
+        }
+        failOnMismatches(c, captured);
+        const standard = prediction as NonNullable<typeof prediction>;
+        const agrees =
+          standard.outcome === observed.outcome &&
+          (observed.outcome === 'blocked' || standard.status === observed.status);
+        const title = `${c.id} › ${request.id}`;
+        const listed = deviationsOf(browserName).find((d) => d.test === title);
+        const predicted = `${standard.outcome}${standard.reason ? ` (${standard.reason}: ${standard.detail})` : standard.status ? ` (${standard.status})` : ''}`;
+        const seen = `${observed.outcome}${observed.outcome === 'allowed' ? ` (${observed.status})` : observed.reason ? ` (${observed.reason})` : ''}`;
+        if (!agrees && listed) {
+          info.annotations.push({ type: 'known deviation', description: listed.reason });
+          return;
+        }
+        if (!agrees) {
+          failWith(
+            `${browserName} deviates from the Fetch standard: from the responses the target sent, the standard predicts ` +
+              `${predicted}; ${browserName} ${seen}.\nIf this is how ${browserName} behaves, list '${title}' under ${browserName} in ` +
+              'harness/browsers/deviations.yaml with the reason.',
+          );
+        }
+        if (listed) {
+          failWith(
+            `'${title}' is listed as a ${browserName} deviation ("${listed.reason}"), but ${browserName} now does what the standard predicts (${predicted}); remove it from harness/browsers/deviations.yaml`,
+          );
+        }
+      }
+
+      /** The app's server's request in a flow: raw, its raw expectations checked, its captures kept. */
+      async function serverStep(run: CaseRun, info: TestInfo) {
+        info.annotations.push({
+          type: 'server',
+          description: "no page origin: the app's server's request, sent raw on this browser's bucket",
+        });
+        const sent = withCaptures(c, run, request, step.path);
+        const exchange = await sendRaw(workerTarget(), run.bucket, run.prefix, sent);
+        await info.attach('exchange (redacted)', {
+          body: exchangeText([
+            { title: 'preflight', leg: exchange.preflight },
+            { title: `${sent.method} (actual request)`, leg: exchange.actual },
+          ]),
+          contentType: 'text/plain',
+        });
+        const expect = request.expect ?? {};
+        const mismatches: Mismatch[] = [];
+        if (expect.preflight && exchange.preflight) {
+          mismatches.push(
+            ...checkHttp(expect.preflight, exchange.preflight.response, [...step.path, 'expect', 'preflight']),
+          );
+        }
+        if (expect.response) {
+          mismatches.push(
+            ...checkHttp(expect.response, exchange.actual.response, [...step.path, 'expect', 'response']),
+          );
+        }
+        const { headers, body } = exchange.actual.response;
+        mismatches.push(...keepCaptures(c, run, sent, step.path, { headers, body }, 'the server'));
+        failOnMismatches(c, mismatches);
       }
     }
   });

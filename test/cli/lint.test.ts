@@ -23,6 +23,15 @@ test('every kind of problem the loader knows has a fixture', () => {
     ['empty file', /empty\.yaml:1:1 {2}the file is empty; a case needs at least id, title, source/],
     ['invalid policy file', /bad-rules\.json:6:28 {2}rules\[0\]\.allowed\.methods\[1\]: method 'PATCH'/],
     ['presigner without auth: presigned', /presigner-misuse\.yaml:10:5 {2}requests\[0\]\.presigner: presigner applies/],
+    [
+      'a captured value used before it is captured',
+      /capture-misuse\.yaml:11:41 {2}requests\[0\]\.query\.uploadId: uses \$\{uploadId\}, which no earlier request captures/,
+    ],
+    [
+      'a name no request captures',
+      /capture-misuse\.yaml:35:11 {2}requests\[2\]\.body: uses \$\{etag2\}, which no earlier/,
+    ],
+    ['body and bodyBytes together', /body-twice\.yaml:6:5 {2}requests\[0\]: give either body or bodyBytes, not both/],
   ];
   for (const [kind, line] of kinds) assert.match(expected, line, kind);
 });
