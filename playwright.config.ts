@@ -12,6 +12,10 @@ const browsers = detectBrowsers();
 const reports = process.env.CORS_REPORTS_DIR ?? 'reports';
 // Said once, by the main process (workers load this file too).
 if (!process.env.TEST_WORKER_INDEX) for (const note of browsers.notes) console.log(`[r2-cors] ${note}`);
+/** At most this many workers per browser project (README, "Browsers"): each worker launches a browser of its own. */
+const browserWorkers = process.env.CORS_BROWSER_WORKERS ? Number(process.env.CORS_BROWSER_WORKERS) : undefined;
+if (browserWorkers !== undefined && !(Number.isInteger(browserWorkers) && browserWorkers >= 1))
+  throw new Error(`CORS_BROWSER_WORKERS=${process.env.CORS_BROWSER_WORKERS}: expected a whole number, 1 or more`);
 
 export default defineConfig({
   testDir: 'harness/conformance',
@@ -38,6 +42,7 @@ export default defineConfig({
     ...browsers.found.map((b) => ({
       name: b.name,
       testMatch: 'browser.spec.ts',
+      workers: browserWorkers,
       use: { browserName: b.name, headless: true, launchOptions: b.launchOptions },
     })),
   ],

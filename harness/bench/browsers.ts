@@ -6,7 +6,8 @@
  *    the first check's start to the last one's end (the set-up excluded), without the seconds the cases wait on
  *    purpose (`delaySeconds`); and what each phase costs, from the timings the spec records
  *    (harness/browsers/timings.ts): making a context, a page's navigation, the page's fetch(), reading the
- *    request log, a check's body, and Playwright's own cost between one check's body and the next.
+ *    request log, a batch (its cases' checks side by side), a check's body, and Playwright's own cost between
+ *    one check's body and the next.
  * 2. The whole suite (`playwright test`: raw and every browser, what `npm run conformance` runs once installed)
  *    against the raw project alone: wall times and their ratio.
  *
@@ -18,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectBrowsers } from '../browsers/detect.ts';
-import { contextMode } from '../browsers/isolation.ts';
+import { batchSizeFromEnv, contextMode } from '../browsers/isolation.ts';
 import type { Phase, Timing } from '../browsers/timings.ts';
 import { loadCases } from '../cases/load.ts';
 
@@ -36,12 +37,12 @@ interface Suite {
   specs?: { file: string; tests: { results: Result[] }[] }[];
 }
 
-function results(suite: Suite, into: Result[] = []): Result[] {
+function results(suite: Suite, into: Result[] = [], every = false): Result[] {
   for (const spec of suite.specs ?? []) {
-    if (!spec.file.endsWith('browser.spec.ts')) continue;
+    if (!every && !spec.file.endsWith('browser.spec.ts')) continue;
     for (const t of spec.tests) into.push(...t.results);
   }
-  for (const child of suite.suites ?? []) results(child, into);
+  for (const child of suite.suites ?? []) results(child, into, every);
   return into;
 }
 
@@ -75,7 +76,8 @@ const waits = loadCases([process.env.CORS_CASES ?? 'cases'])
 const browsers = detectBrowsers().found.map((b) => b.name);
 const workers = process.env.CORS_WORKERS ?? '4 (default)';
 console.log(
-  `Browser checks over ${process.env.CORS_CASES ?? 'cases'}: ${workers} workers, CORS_BROWSER_CONTEXT=${contextMode()}; ` +
+  `Browser checks over ${process.env.CORS_CASES ?? 'cases'}: ${workers} workers, CORS_BROWSER_CONTEXT=${contextMode()}, ` +
+    `CORS_BROWSER_BATCH=${batchSizeFromEnv(contextMode())}; ` +
     `cases wait ${waits} s on purpose (left out of the rates).`,
 );
 
@@ -105,18 +107,18 @@ for (const browser of browsers) {
     : [];
   const of = (phase: Phase) => timings.filter((t) => t.phase === phase);
   // Playwright's own cost per test: the time between one check's body and the next in the same worker, less
-  // the contexts made in between (a case's own context is made in its beforeAll hook).
+  // the contexts made and the batches checked in between (beforeAll hooks: a case's own context, a batch).
   const gaps: number[] = [];
   const launches: number[] = [];
   for (const worker of new Set(of('check').map((t) => t.worker))) {
     const checks = of('check')
       .filter((t) => t.worker === worker)
       .sort((a, b) => a.start - b.start);
-    const contexts = of('context').filter((t) => t.worker === worker);
+    const hooks = [...of('context'), ...of('batch')].filter((t) => t.worker === worker);
     for (let i = 1; i < checks.length; i++) {
       const from = checks[i - 1].start + checks[i - 1].ms;
       const to = checks[i].start;
-      const making = contexts.filter((c) => c.start >= from && c.start < to).reduce((sum, c) => sum + c.ms, 0);
+      const making = hooks.filter((c) => c.start >= from && c.start < to).reduce((sum, c) => sum + c.ms, 0);
       gaps.push(Math.max(0, to - from - making));
     }
     // From the worker's first test's start to its first check body: the browser's launch, mostly.
@@ -133,7 +135,12 @@ for (const browser of browsers) {
   console.log(`  navigation (page per origin)     ${ms(of('navigation').map((t) => t.ms))}`);
   console.log(`  fetch in the page                ${ms(fetches)}`);
   console.log(`  request-log lookup               ${ms(lookups)}`);
-  console.log(`  check body (all of the above, raw prediction, steps, waits)  ${ms(checkMs)}`);
+  console.log(
+    `  batch (its cases' checks side by side: the navigations, fetches and log read above)  ${ms(of('batch').map((t) => t.ms))}`,
+  );
+  console.log(
+    `  check body (one at a time: all of the above, raw prediction, steps, waits; batched: the verdict)  ${ms(checkMs)}`,
+  );
   console.log(`  Playwright between checks        ${ms(gaps)}`);
 }
 
@@ -141,8 +148,14 @@ console.log('\nThe whole suite (raw and every browser) against the raw project a
 const raw = playwright(['--project=raw']);
 const all = playwright([]);
 const limit = 1.5 * raw.wall + waits;
+const count = (run: typeof all) => {
+  const every = run.suites.flatMap((s) => results(s, [], true));
+  const n = (status: string) => every.filter((r) => r.status === status).length;
+  return `${n('passed')} passed, ${n('failed') + n('timedOut') + n('interrupted')} not passed, ${n('skipped')} skipped`;
+};
 console.log(
   `  raw only ${raw.wall.toFixed(1)} s; whole suite ${all.wall.toFixed(1)} s = ${(all.wall / raw.wall).toFixed(2)} × raw ` +
     `(target ≤ 1.5 × raw + ${waits} s of waits = ${limit.toFixed(1)} s${all.status === 0 ? '' : `; exit ${all.status}`})`,
 );
+console.log(`  raw only: ${count(raw)}; whole suite: ${count(all)}`);
 console.log(`\nbrowsers: ${rates.join(', ')}`);

@@ -24,6 +24,27 @@ export function contextMode(env: NodeJS.ProcessEnv = process.env): ContextMode {
   return value as ContextMode;
 }
 
+/** Cases a batch holds by default (README, "Browsers"). */
+export const DEFAULT_BATCH = 12;
+
+/**
+ * CORS_BROWSER_BATCH: how many cases' checks a worker makes side by side in its shared context (a positive
+ * whole number; 1: one check at a time). A context per case (`CORS_BROWSER_CONTEXT=case`) shares nothing, so
+ * it checks one at a time, as before batches.
+ */
+export function batchSizeFromEnv(mode: ContextMode, env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.CORS_BROWSER_BATCH;
+  if (value === undefined || value === '') return mode === 'case' ? 1 : DEFAULT_BATCH;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`CORS_BROWSER_BATCH=${value}: expected a whole number of cases, 1 or more`);
+  if (mode === 'case' && n > 1)
+    throw new Error(
+      `CORS_BROWSER_BATCH=${value}: with CORS_BROWSER_CONTEXT=case every case has a context of its own, so checks are made one at a time`,
+    );
+  return n;
+}
+
 /** Why a case cannot share the worker's context, from its data; undefined when it can. */
 export function ownContextReason(c: LoadedCase): string | undefined {
   const credentialed = c.steps.flatMap((s) =>

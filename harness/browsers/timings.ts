@@ -6,8 +6,9 @@
 import { appendFileSync } from 'node:fs';
 
 /** context: making a browser context; navigation: a page at an origin; fetch: the page's fetch(); log: reading
- * the emulator's request log; check: a whole test body, from its first line to its last. */
-export type Phase = 'context' | 'navigation' | 'fetch' | 'log' | 'check';
+ * the emulator's request log; check: a whole test body, from its first line to its last; batch: a batch's
+ * beforeAll, every check of its cases made side by side (harness/conformance/browser.spec.ts). */
+export type Phase = 'context' | 'navigation' | 'fetch' | 'log' | 'check' | 'batch';
 
 export interface Timing {
   phase: Phase;

@@ -9,7 +9,7 @@
 
 import type { TestInfo } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
-import { contextMode, ownContextReason, wantsOwnContext } from '../browsers/isolation.ts';
+import { batchSizeFromEnv, contextMode, ownContextReason, wantsOwnContext } from '../browsers/isolation.ts';
 import { record } from '../browsers/timings.ts';
 import { usesCaptures } from '../cases/captures.ts';
 import type { BrowserExpectation, CaseRequest, LoadedCase, Step } from '../cases/model.ts';
@@ -17,13 +17,15 @@ import { exchangeText } from '../check/exchange.ts';
 import { checkHttp, type Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
 import type { BrowserObservation, BrowserSession } from '../clients/browser.ts';
-import { requestUrl, sendRaw } from '../clients/raw.ts';
+import { type RawExchange, requestUrl, sendRaw } from '../clients/raw.ts';
 import { RequestLogClient } from '../clients/request-log.ts';
 import { predictBrowser } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
+import { zoneUse, zoneWideFromEnv } from '../run/zone-lock.ts';
+import type { LogEntry } from '../wire/request-log.ts';
 import { openSession, test } from './browser-test.ts';
 import { keepCaptures, withCaptures } from './flow.ts';
 import { runCases } from './global-setup.ts';
@@ -73,14 +75,15 @@ function bucketOf(run: CaseRun, cases: LoadedCase[]): CaseRun {
   return readRunState().cases[cases[0].id] ?? run;
 }
 
-async function observe(
-  session: BrowserSession,
-  browserName: string,
-  url: string,
-  request: CaseRequest & { from: string },
-): Promise<Observed> {
-  const log = workerRequestLog();
-  const from = log ? await log.start() : 0;
+/** What a page's fetch() gave, and the milliseconds (Date.now()) between which it was sent and settled. */
+interface Sent {
+  result: BrowserObservation;
+  started: number;
+  ended: number;
+}
+
+async function send(session: BrowserSession, url: string, request: CaseRequest & { from: string }): Promise<Sent> {
+  const started = Date.now();
   const result = await session.fetch(request.from, {
     url,
     method: request.method,
@@ -93,20 +96,37 @@ async function observe(
       request.expect?.browser?.body !== undefined || Object.values(request.capture ?? {}).some((x) => 'xml' in x),
     bodyBytes: request.bodyBytes,
   });
+  return { result, started, ended: Date.now() };
+}
+
+/**
+ * What the browser did, from what its page saw and, on the emulator, the request log read after it: this check's
+ * entries are those for its URL, from its origin and its browser (other checks — other workers, the raw
+ * project, other browsers — share the log), logged while its fetch() was under way (`within`: a batch reads the
+ * log once for many checks, and a case's later request to the same URL starts in a later millisecond).
+ */
+function observed(
+  browserName: string,
+  url: string,
+  request: CaseRequest & { from: string },
+  sent: Sent,
+  log: LogEntry[] | undefined,
+  within = false,
+): Observed {
+  const { result } = sent;
   const needed = decidePreflight(request.method, request.headers ?? {}).needed;
   let preflightSent = result.preflightSeenByDevtools;
   let actualReached: boolean | undefined;
   let preflightStatus: number | undefined;
   if (log) {
-    // Other checks (other workers, the raw project, other browsers) share the log: this check's entries are
-    // those for its URL, from its origin and its browser.
     const { hostname, pathname } = new URL(url);
-    const mine = (await log.after(from)).filter(
+    const mine = log.filter(
       (e) =>
         e.path === pathname &&
         e.host.replace(/:\d+$/, '') === hostname &&
         e.origin === request.from &&
-        USER_AGENT[browserName]?.(e.userAgent ?? ''),
+        USER_AGENT[browserName]?.(e.userAgent ?? '') &&
+        (!within || (Date.parse(e.at) >= sent.started && Date.parse(e.at) <= sent.ended)),
     );
     const options = mine.find((e) => e.method === 'OPTIONS');
     preflightSent = options !== undefined;
@@ -116,6 +136,19 @@ async function observe(
   const preflight: PreflightSeen =
     preflightSent === undefined ? 'unknown' : preflightSent ? 'sent' : needed ? 'cached' : 'none';
   return { ...result, preflight, actualReached, preflightStatus };
+}
+
+/** One check's observation: its fetch(), then one read of the request log. */
+async function observe(
+  session: BrowserSession,
+  browserName: string,
+  url: string,
+  request: CaseRequest & { from: string },
+): Promise<Observed> {
+  const log = workerRequestLog();
+  const from = log ? await log.start() : 0;
+  const sent = await send(session, url, request);
+  return observed(browserName, url, request, sent, log ? await log.after(from) : undefined);
 }
 
 function compare(
@@ -194,13 +227,250 @@ function compare(
 }
 
 const mode = contextMode();
+/** Cases per batch (README, "Browsers"); 1: every case one check at a time, as `CORS_BROWSER_CONTEXT=case` does. */
+const batchSize = batchSizeFromEnv(mode);
 /** Whether a check of this worker has sent credentials (and so may have been answered with cookies). */
 let credentialsSent = false;
 
-const cases = runCases();
-test.afterEach(({}, info) => zoneTurnEnd(info));
+/** Why a request is not checked in a browser at all, from its data; undefined when it is. */
+function notInBrowser(request: CaseRequest): string | undefined {
+  if (request.from === undefined || request.from === 'null') return 'a browser check needs a page origin (from)';
+  if (request.method === 'OPTIONS') return 'a hand-made OPTIONS request is a raw check';
+  if (request.auth === 'signed') return 'signed requests come from servers, not pages';
+  return undefined;
+}
 
-for (const c of cases) {
+const noSurface = (run: CaseRun, request: CaseRequest) =>
+  `the target has no ${request.surface} surface for bucket ${run.bucket}`;
+
+function carriedCookies(carried: string[]): never {
+  failWith(
+    `the browser context this worker shares carries cookies an earlier case was answered with (${carried.join(', ')}); ` +
+      'a case that sends credentials needs a context of its own (CORS_BROWSER_CONTEXT=auto gives it one)',
+  );
+}
+
+/** A check's observation, made one at a time or in a batch. */
+interface Made {
+  url: string;
+  context: 'own' | 'shared';
+  /** How many cases the batch that made it held; none when made alone. */
+  batch?: number;
+  sharedCookies?: string[];
+  raw?: RawExchange;
+  observed: Observed;
+}
+
+/**
+ * The verdict on one observation: attached to the test, then compared with the case's `expect.browser`, or with
+ * the standard's prediction from the raw exchange (and the deviations list).
+ */
+async function judge(c: LoadedCase, step: Step & { kind: 'request' }, browserName: string, info: TestInfo, made: Made) {
+  const { request } = step;
+  const { url, context, batch, sharedCookies, raw, observed } = made;
+  const from = request.from as string;
+  const expected = request.expect?.browser;
+  if (expected?.assumed) info.annotations.push({ type: 'assumed', description: expected.assumed });
+  const credentials = request.credentials ?? 'same-origin';
+  const prediction = raw
+    ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
+    : undefined;
+  await info.attach('browser observation', {
+    body: JSON.stringify({ url: redactUrl(url), context, batch, sharedCookies, ...observed, prediction }, null, 2),
+    contentType: 'application/json',
+  });
+  if (observed.reason) info.annotations.push({ type: 'blocked because', description: observed.reason });
+  if (observed.outcome === 'blocked' && browserName !== 'chromium') {
+    info.annotations.push({ type: 'note', description: `${browserName} gives no reason for a blocked request` });
+  }
+
+  // The point of the design: a request whose preflight failed never reaches the server.
+  if (
+    observed.preflightStatus !== undefined &&
+    (observed.preflightStatus < 200 || observed.preflightStatus > 299) &&
+    observed.actualReached
+  ) {
+    failWith(`${browserName} sent the ${request.method} although its preflight answered ${observed.preflightStatus}`);
+  }
+
+  const where = [...step.path, 'expect', 'browser'];
+  if (expected) {
+    const mismatches = compare(browserName, expected, observed, where, info);
+    failOnMismatches(c, mismatches);
+    return;
+  }
+  const standard = prediction as NonNullable<typeof prediction>;
+  const agrees =
+    standard.outcome === observed.outcome && (observed.outcome === 'blocked' || standard.status === observed.status);
+  const title = `${c.id} › ${request.id}`;
+  const listed = deviationsOf(browserName).find((d) => d.test === title);
+  const predicted = `${standard.outcome}${standard.reason ? ` (${standard.reason}: ${standard.detail})` : standard.status ? ` (${standard.status})` : ''}`;
+  const seen = `${observed.outcome}${observed.outcome === 'allowed' ? ` (${observed.status})` : observed.reason ? ` (${observed.reason})` : ''}`;
+  if (!agrees && listed) {
+    info.annotations.push({ type: 'known deviation', description: listed.reason });
+    return;
+  }
+  if (!agrees) {
+    failWith(
+      `${browserName} deviates from the Fetch standard: from the responses the target sent, the standard predicts ` +
+        `${predicted}; ${browserName} ${seen}.\nIf this is how ${browserName} behaves, list '${title}' under ${browserName} in ` +
+        'harness/browsers/deviations.yaml with the reason.',
+    );
+  }
+  if (listed) {
+    failWith(
+      `'${title}' is listed as a ${browserName} deviation ("${listed.reason}"), but ${browserName} now does what the standard predicts (${predicted}); remove it from harness/browsers/deviations.yaml`,
+    );
+  }
+}
+
+/**
+ * Whether a case's checks can be made in a batch (README, "Browsers"): a simple case (no steps to run between
+ * its requests) in the shared context (no credentials: the cookie jar), outside the custom-domain zone's turns,
+ * and with no request that waits on purpose.
+ */
+function batchable(c: LoadedCase): boolean {
+  return (
+    batchSize > 1 &&
+    !wantsOwnContext(c, mode) &&
+    isSimple(c) &&
+    !usesCaptures(c) &&
+    zoneUse(c) === undefined &&
+    zoneWideFromEnv() !== 'only' &&
+    c.steps.every((s) => s.kind !== 'request' || (!s.request.delaySeconds && s.request.credentials !== 'include'))
+  );
+}
+
+/**
+ * Whether a case's expectations read the preflight cache. Such cases of a batch run one after the other, in the
+ * order of the corpus, so that a later one would see an earlier one's preflight cache entry if their URLs were
+ * shared: the isolation self-test (CORS_BROWSER_FAULT=same-urls) must keep catching that.
+ */
+const readsPreflightCache = (c: LoadedCase) =>
+  c.steps.some((s) => s.kind === 'request' && s.request.expect?.browser?.preflight !== undefined);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A batch: its `beforeAll` makes every check of its cases in the worker's shared context — the cases side by
+ * side, each case's requests in order — and reads the request log once; each test then judges its own
+ * observation, under the title it has one at a time (`<case-id> › <request-id>`: the group adds none).
+ */
+function batch(group: LoadedCase[]) {
+  test.describe.configure({ mode: 'default' });
+  const made = new Map<CaseRequest, Made | { error: unknown }>();
+  let sharedCookies: string[] | undefined;
+
+  test.beforeAll(async ({ shared, browserName }, info) => {
+    // A batch does the work of its cases' tests: it has their time (CORS_TEST_TIMEOUT each), not one test's.
+    if (info.timeout > 0) info.setTimeout(info.timeout * group.length);
+    const started = Date.now();
+    made.clear();
+    try {
+      // No check of a batch sends credentials: the jar is read once, before them all.
+      sharedCookies = credentialsSent ? await shared.cookies() : undefined;
+      const log = workerRequestLog();
+      const from = log ? await log.start() : 0;
+      const sent: {
+        request: CaseRequest;
+        page: CaseRequest & { from: string };
+        url: string;
+        raw?: RawExchange;
+        sent: Sent;
+      }[] = [];
+      const checkCase = async (c: LoadedCase) => {
+        const run = readRunState().cases[c.id];
+        // Its tests fail with why (caseRun).
+        if (!run || run.error) return;
+        const at = bucketOf(run, cases);
+        let ended = 0;
+        let failed: unknown;
+        for (const step of c.steps) {
+          if (step.kind !== 'request') continue;
+          const request = step.request;
+          if (notInBrowser(request) || !run.surfaces.includes(request.surface)) continue;
+          if (failed !== undefined) {
+            made.set(request, { error: failed });
+            continue;
+          }
+          try {
+            // The request log tells a case's requests apart by the millisecond they were sent and settled in.
+            while (Date.now() <= ended) await sleep(1);
+            const url = await requestUrl(workerTarget(), at.bucket, at.prefix, request);
+            const page = { ...request, from: request.from as string };
+            const [raw, done] = await Promise.all([
+              request.expect?.browser ? undefined : sendRaw(workerTarget(), at.bucket, at.prefix, request),
+              send(shared, url, page),
+            ]);
+            ended = done.ended;
+            sent.push({ request, page, url, raw, sent: done });
+          } catch (error) {
+            failed = error;
+            made.set(request, { error });
+          }
+        }
+      };
+      const inTurn = group.filter(readsPreflightCache);
+      await Promise.all([
+        (async () => {
+          for (const c of inTurn) await checkCase(c);
+        })(),
+        ...group.filter((c) => !readsPreflightCache(c)).map(checkCase),
+      ]);
+      let entries: LogEntry[] | undefined;
+      try {
+        entries = log ? await log.after(from) : undefined;
+      } catch (error) {
+        for (const s of sent) made.set(s.request, { error });
+        return;
+      }
+      for (const s of sent) {
+        const observation = observed(browserName, s.url, s.page, s.sent, entries, true);
+        made.set(s.request, {
+          url: s.url,
+          context: 'shared',
+          batch: group.length,
+          sharedCookies,
+          raw: s.raw,
+          observed: observation,
+        });
+      }
+    } finally {
+      record('batch', started);
+    }
+  });
+
+  for (const c of group) {
+    test.describe(c.id, () => {
+      for (const step of c.steps) {
+        if (step.kind !== 'request') continue;
+        const request = step.request;
+        test(request.id, async ({ browserName, browser }, info) => {
+          await zoneTurn(c, step);
+          // For the conformance page's header (harness/report/reporter.ts).
+          info.annotations.push({ type: 'browser', description: `${browserName} ${browser.version()}` });
+          const started = Date.now();
+          try {
+            const skip = notInBrowser(request);
+            test.skip(skip !== undefined, skip);
+            const run = caseRun(c);
+            test.skip(!run.surfaces.includes(request.surface), noSurface(run, request));
+            if (sharedCookies && sharedCookies.length > 0) carriedCookies(sharedCookies);
+            const mine = made.get(request);
+            if (!mine) failWith(`the batch made no observation for ${c.id} › ${request.id}`);
+            if ('error' in mine) throw mine.error;
+            await judge(c, step, browserName, info, mine);
+          } finally {
+            record('check', started);
+          }
+        });
+      }
+    });
+  }
+}
+
+/** A case checked one request at a time, as the test of each request runs. */
+function oneAtATime(c: LoadedCase) {
   test.describe(c.id, () => {
     // A case's requests in order, in one worker (its preflight cache entries are the point of some cases).
     test.describe.configure({ mode: 'default' });
@@ -396,4 +666,26 @@ for (const c of cases) {
       }
     }
   });
+}
+
+const cases = runCases();
+test.afterEach(({}, info) => zoneTurnEnd(info));
+
+// Batches of up to CORS_BROWSER_BATCH cases, in the corpus's order; every other case one check at a time.
+let group: LoadedCase[] = [];
+for (const c of cases) {
+  if (!batchable(c)) {
+    oneAtATime(c);
+    continue;
+  }
+  group.push(c);
+  if (group.length >= batchSize) {
+    const full = group;
+    test.describe(() => batch(full));
+    group = [];
+  }
+}
+if (group.length > 0) {
+  const last = group;
+  test.describe(() => batch(last));
 }

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { detectBrowsers } from '../../harness/browsers/detect.ts';
-import { contextMode, ownContextReason, wantsOwnContext } from '../../harness/browsers/isolation.ts';
+import { batchSizeFromEnv, contextMode, ownContextReason, wantsOwnContext } from '../../harness/browsers/isolation.ts';
 import { loadCases } from '../../harness/cases/load.ts';
 import { runSuite, suiteEnv } from './run-suite.ts';
 
@@ -38,6 +38,24 @@ test('which cases get a context of their own is decided from the case data', () 
     ],
   );
   assert.equal(contextMode({}), 'auto');
+  assert.deepEqual(
+    [
+      batchSizeFromEnv('auto', {}),
+      batchSizeFromEnv('case', {}),
+      batchSizeFromEnv('worker', { CORS_BROWSER_BATCH: '1' }),
+    ],
+    [12, 1, 1],
+  );
+  assert.throws(
+    () => batchSizeFromEnv('case', { CORS_BROWSER_BATCH: '4' }),
+    new Error(
+      'CORS_BROWSER_BATCH=4: with CORS_BROWSER_CONTEXT=case every case has a context of its own, so checks are made one at a time',
+    ),
+  );
+  assert.throws(
+    () => batchSizeFromEnv('auto', { CORS_BROWSER_BATCH: '0' }),
+    new Error('CORS_BROWSER_BATCH=0: expected a whole number of cases, 1 or more'),
+  );
   assert.throws(
     () => contextMode({ CORS_BROWSER_CONTEXT: 'per-case' }),
     new Error('CORS_BROWSER_CONTEXT=per-case: expected one of auto, case, worker'),
@@ -60,6 +78,9 @@ test('cases share a context, yet a preflight cache entry of one case never answe
     const a = observation(result, `[${browser}] warm-preflight-a › get`);
     const b = observation(result, `[${browser}] warm-preflight-b › get`);
     assert.equal(a.workerIndex, b.workerIndex, `${browser}: both cases in one worker`);
+    // Made in one batch (README, "Batches"), where these two take turns: the proof holds on the default path.
+    assert.equal(a.observed.batch, 3, `${browser}: warm-preflight-a, warm-preflight-b and cookie-2-plain batched`);
+    assert.equal(b.observed.batch, 3, browser);
     for (const t of [a, b]) {
       assert.equal(t.status, 'passed', browser);
       assert.equal(t.observed.context, 'shared', browser);
@@ -69,6 +90,7 @@ test('cases share a context, yet a preflight cache entry of one case never answe
     const plain = observation(result, `[${browser}] cookie-2-plain › without-credentials`);
     assert.equal(credentialed.workerIndex, plain.workerIndex, `${browser}: both cases in one worker`);
     assert.equal(credentialed.observed.context, 'own', `${browser}: a credentialed case gets a context of its own`);
+    assert.equal(credentialed.observed.batch, undefined, `${browser}: a credentialed case is checked one at a time`);
     assert.equal(plain.observed.context, 'shared', browser);
     assert.deepEqual(plain.observed.sharedCookies, [], `${browser}: the shared context was read, and holds no cookie`);
   }
