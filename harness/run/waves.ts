@@ -57,11 +57,18 @@ function fraction(name: string, value: string): { index: number; of: number } {
   return { index, of };
 }
 
-/** The share of one shard: every N-th case, so that each shard gets a mix of areas. */
+/**
+ * The share of one shard: every N-th case, so that each shard gets a mix of areas; except the custom-domain
+ * cases, which all go to shard 1. They share the user's zone and its cache (a purge of everything reaches every
+ * case that relies on it) and the one pool of R2_CUSTOM_DOMAIN_BUCKETS, which shards running at once would
+ * otherwise change under each other: in one shard, the zone lock orders them (harness/run/zone-lock.ts).
+ */
 export function shardOf(cases: LoadedCase[], shard: string | undefined): LoadedCase[] {
   if (!shard) return cases;
   const { index, of } = fraction('CORS_SHARD', shard);
-  return cases.filter((_, i) => i % of === index - 1);
+  const custom = cases.filter(needsCustomDomain);
+  const spread = cases.filter((c) => !needsCustomDomain(c)).filter((_, i) => i % of === index - 1);
+  return index === 1 ? cases.filter((c) => custom.includes(c) || spread.includes(c)) : spread;
 }
 
 /**

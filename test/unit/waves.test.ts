@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCases } from '../../harness/cases/load.ts';
-import { casesOfRun, customDomainNote, needsCustomDomain, planWaves } from '../../harness/run/waves.ts';
+import { casesOfRun, customDomainNote, needsCustomDomain, planWaves, shardOf } from '../../harness/run/waves.ts';
 
 const all = loadCases(['cases']).cases;
 const custom = all.filter(needsCustomDomain);
@@ -66,4 +66,17 @@ test('a bucket in both pools is refused', () => {
     () => casesOfRun(all, { ...live, R2_CUSTOM_DOMAIN_BUCKETS: 'b' }),
     /bucket\(s\) b are in both R2_BUCKETS and R2_CUSTOM_DOMAIN_BUCKETS/,
   );
+});
+
+test('shards: every case in exactly one shard; every custom-domain case in shard 1, the others spread', () => {
+  const shards = [1, 2, 3].map((i) => shardOf(all, `${i}/3`));
+  assert.deepEqual(shards.flat().map((c) => c.id).sort(), all.map((c) => c.id).sort());
+  for (const c of custom) assert.ok(shards[0].includes(c), `${c.id} runs in shard 1`);
+  for (const shard of shards.slice(1)) {
+    assert.deepEqual(shard.filter(needsCustomDomain), []);
+    assert.ok(shard.length > 0);
+  }
+  const others = all.length - custom.length;
+  assert.equal(shards[1].length, Math.floor((others + 1) / 3));
+  assert.throws(() => shardOf(all, '4/3'), /CORS_SHARD must be i\/N with 1 ≤ i ≤ N, not '4\/3'/);
 });
