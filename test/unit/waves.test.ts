@@ -70,7 +70,13 @@ test('a bucket in both pools is refused', () => {
 
 test('shards: every case in exactly one shard; every custom-domain case in shard 1, the others spread', () => {
   const shards = [1, 2, 3].map((i) => shardOf(all, `${i}/3`));
-  assert.deepEqual(shards.flat().map((c) => c.id).sort(), all.map((c) => c.id).sort());
+  assert.deepEqual(
+    shards
+      .flat()
+      .map((c) => c.id)
+      .sort(),
+    all.map((c) => c.id).sort(),
+  );
   for (const c of custom) assert.ok(shards[0].includes(c), `${c.id} runs in shard 1`);
   for (const shard of shards.slice(1)) {
     assert.deepEqual(shard.filter(needsCustomDomain), []);
