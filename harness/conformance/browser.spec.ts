@@ -17,6 +17,7 @@ import { redactUrl } from '../check/redact.ts';
 import type { BrowserObservation, BrowserSession } from '../clients/browser.ts';
 import { requestUrl, sendRaw } from '../clients/raw.ts';
 import { RequestLogClient } from '../clients/request-log.ts';
+import { markupRequest } from '../fetch/initiators.ts';
 import { predictBrowser } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
@@ -78,17 +79,28 @@ async function observe(
 ): Promise<Observed> {
   const log = workerRequestLog();
   const from = log ? await log.start() : 0;
-  const result = await session.fetch(request.from, {
-    url,
-    method: request.method,
-    headers: request.headers ?? {},
-    body: request.body,
-    credentials: request.credentials ?? 'same-origin',
-    // no-store keeps the HTTP cache out of the checks, unless the case asks otherwise.
-    cache: request.cache ?? 'no-store',
-    wantBody: request.expect?.browser?.body !== undefined,
-  });
-  const needed = decidePreflight(request.method, request.headers ?? {}).needed;
+  // Markup (a font, an image, a video, a module script) makes its own request; otherwise the page calls fetch().
+  const markup = markupRequest(request);
+  const result =
+    markup && request.initiator && request.initiator !== 'fetch'
+      ? await session.load(request.from, {
+          url,
+          initiator: request.initiator,
+          crossorigin: markup.cors ? 'anonymous' : undefined,
+        })
+      : await session.fetch(request.from, {
+          url,
+          method: request.method,
+          headers: request.headers ?? {},
+          body: request.body,
+          credentials: request.credentials ?? 'same-origin',
+          // no-store keeps the HTTP cache out of the checks, unless the case asks otherwise.
+          cache: request.cache ?? 'no-store',
+          wantBody: request.expect?.browser?.body !== undefined,
+        });
+  // A markup request sets no header of its own and is never preflighted; a no-cors one carries no Origin.
+  const needed = markup ? false : decidePreflight(request.method, request.headers ?? {}).needed;
+  const sentOrigin = markup?.cors === false ? undefined : request.from;
   let preflightSent = result.preflightSeenByDevtools;
   let actualReached: boolean | undefined;
   let preflightStatus: number | undefined;
@@ -100,7 +112,7 @@ async function observe(
       (e) =>
         e.path === pathname &&
         e.host.replace(/:\d+$/, '') === hostname &&
-        e.origin === request.from &&
+        e.origin === sentOrigin &&
         USER_AGENT[browserName]?.(e.userAgent ?? ''),
     );
     const options = mine.find((e) => e.method === 'OPTIONS');
@@ -124,7 +136,9 @@ function compare(
   const note = (description: string) => info.annotations.push({ type: 'note', description });
   const assumed = expected.assumed;
   const summary = (o: Observed) =>
-    o.outcome === 'allowed' ? `allowed (${o.status})` : `blocked${o.reason ? ` (${o.reason})` : ''}: ${o.error ?? ''}`;
+    o.outcome === 'allowed'
+      ? `allowed (${o.status ?? 'loaded'})`
+      : `blocked${o.reason ? ` (${o.reason})` : ''}: ${o.error ?? ''}`;
   if (expected.outcome !== observed.outcome) {
     out.push({ path: [...at, 'outcome'], expected: expected.outcome, received: summary(observed), assumed });
     return out;
@@ -170,6 +184,14 @@ function compare(
       path: [...at, 'body'],
       expected: JSON.stringify(expected.body),
       received: JSON.stringify(observed.body ?? null),
+      assumed,
+    });
+  }
+  if (expected.canvas !== undefined && observed.canvas !== expected.canvas) {
+    out.push({
+      path: [...at, 'canvas'],
+      expected: `canvas ${expected.canvas}`,
+      received: observed.canvas ? `canvas ${observed.canvas}` : '(nothing drawn)',
       assumed,
     });
   }
@@ -235,7 +257,7 @@ for (const c of cases) {
       });
 
       async function check(session: BrowserSession, context: 'own' | 'shared', browserName: string, info: TestInfo) {
-        test.skip(request.from === undefined || request.from === 'null', 'a browser check needs a page origin (from)');
+        test.skip(request.from === undefined, 'a browser check needs a page origin (from)');
         test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
         test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
         const main = caseRun(c);
