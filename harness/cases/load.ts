@@ -392,7 +392,7 @@ function checkInitiator(request: CaseRequest, at: DocPath, report: Report) {
     if (request[field] !== undefined) {
       report(
         [...at, field],
-        `${field} is set by a page on fetch() only; initiator ${initiator} sends what the browser decides`,
+        `${field} belongs to fetch(); initiator ${initiator} sends what the browser decides`,
         true,
       );
     }

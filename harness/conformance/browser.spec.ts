@@ -17,7 +17,7 @@ import { redactUrl } from '../check/redact.ts';
 import type { BrowserObservation, BrowserSession } from '../clients/browser.ts';
 import { requestUrl, sendRaw } from '../clients/raw.ts';
 import { RequestLogClient } from '../clients/request-log.ts';
-import { markupRequest } from '../fetch/initiators.ts';
+import { isMarkup, markupRequest } from '../fetch/initiators.ts';
 import { predictBrowser } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
@@ -81,13 +81,10 @@ async function observe(
   const from = log ? await log.start() : 0;
   // Markup (a font, an image, a video, a module script) makes its own request; otherwise the page calls fetch().
   const markup = markupRequest(request);
+  const initiator = request.initiator;
   const result =
-    markup && request.initiator && request.initiator !== 'fetch'
-      ? await session.load(request.from, {
-          url,
-          initiator: request.initiator,
-          crossorigin: markup.cors ? 'anonymous' : undefined,
-        })
+    markup && isMarkup(initiator)
+      ? await session.load(request.from, { url, initiator, crossorigin: markup.cors ? 'anonymous' : undefined })
       : await session.fetch(request.from, {
           url,
           method: request.method,
@@ -327,6 +324,17 @@ for (const c of cases) {
         ) {
           failWith(
             `${browserName} sent the ${request.method} although its preflight answered ${observed.preflightStatus}`,
+          );
+        }
+
+        // Markup and sandboxed frames shape the request themselves (Origin or none, Origin null): the emulator's
+        // log must show the request the case describes, or the check observed some other request.
+        const markup = markupRequest(request);
+        if ((markup || from === 'null') && observed.actualReached === false) {
+          const origin = markup?.cors === false ? 'without Origin' : `with Origin ${from}`;
+          failWith(
+            `the emulator logged no ${request.method} of ${request.key} from ${browserName} ${origin}: ` +
+              `the page did not make the request ${c.file} describes`,
           );
         }
 
