@@ -303,6 +303,8 @@ function checkRequests(raw: RawCase, steps: Step[], report: Report) {
   });
 
   const requestIds = new Map<string, DocPath>();
+  /** Objects an earlier markup request of the case loaded: the browser's caches would answer the next one. */
+  const loadedByMarkup = new Set<string>();
   for (const step of steps) {
     if (step.kind !== 'request') continue;
     const { request, path: at } = step;
@@ -334,6 +336,16 @@ function checkRequests(raw: RawCase, steps: Step[], report: Report) {
       report([...at, 'expect', 'browser'], "a browser check needs the page's origin: set 'from'");
     }
     checkInitiator(request, at, report);
+    if ((request.initiator ?? 'fetch') !== 'fetch') {
+      const object = `${request.surface} ${request.key}`;
+      if (loadedByMarkup.has(object)) {
+        report(
+          [...at, 'key'],
+          `an earlier markup request of this case loaded '${request.key}' (${request.surface}); the browser's caches could answer this one: give it a key of its own`,
+        );
+      }
+      loadedByMarkup.add(object);
+    }
     for (const block of ['preflight', 'response'] as const) {
       for (const [name, matcher] of Object.entries(request.expect?.[block]?.headers ?? {})) {
         if (typeof matcher !== 'string' && matcher.pattern !== undefined) {

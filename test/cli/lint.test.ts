@@ -25,15 +25,15 @@ test('every kind of problem the loader knows has a fixture', () => {
     ['presigner without auth: presigned', /presigner-misuse\.yaml:10:5 {2}requests\[0\]\.presigner: presigner applies/],
     [
       'markup initiator with PUT',
-      /initiator-misuse\.yaml:12:13 {2}requests\[0\]\.method: a font loaded by markup is fetched with GET, not PUT/,
+      /initiator-misuse\.yaml:15:13 {2}requests\[0\]\.method: a font loaded by markup is fetched with GET, not PUT/,
     ],
     [
       'markup initiator with canvas',
-      /initiator-misuse\.yaml:27:67 {2}requests\[1\]\.expect\.browser\.canvas: canvas applies to initiators img and video/,
+      /initiator-misuse\.yaml:30:67 {2}requests\[1\]\.expect\.browser\.canvas: canvas applies to initiators img and video/,
     ],
     [
       'markup initiator without expect.browser',
-      /initiator-misuse\.yaml:34:7 {2}requests\[2\]\.expect: initiator img needs expect\.browser/,
+      /initiator-misuse\.yaml:37:7 {2}requests\[2\]\.expect: initiator img needs expect\.browser/,
     ],
     [
       'bodyFile missing',
