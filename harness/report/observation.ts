@@ -71,8 +71,10 @@ function unescapeHtml(text: string): string {
 }
 
 function observeLeg(kind: ObservedLeg['leg'], l: Leg): ObservedLeg {
-  const url = new URL(redactUrl(l.request.url).replace('[presigned query redacted]', 'presigned'));
-  const query = url.search === '?presigned' ? '?[presigned query redacted]' : url.search;
+  const redacted = redactUrl(l.request.url);
+  const q = redacted.indexOf('?');
+  const url = new URL(q < 0 ? redacted : redacted.slice(0, q));
+  const query = q < 0 ? '' : redacted.slice(q);
   const requestHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(l.request.headers)) {
     if (CORS_REQUEST_HEADERS.includes(name.toLowerCase())) requestHeaders[name.toLowerCase()] = value;
