@@ -37,7 +37,7 @@ export default defineConfig({
     { name: 'raw', testMatch: 'raw.spec.ts' },
     ...browsers.found.map((b) => ({
       name: b.name,
-      testMatch: ['browser.spec.ts', 'browser-flows.spec.ts'],
+      testMatch: 'browser.spec.ts',
       use: { browserName: b.name, headless: true, launchOptions: b.launchOptions },
     })),
   ],

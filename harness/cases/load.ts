@@ -13,6 +13,7 @@ import type { PolicyProblem } from '../policy/validate.ts';
 import { checkSchema } from '../schema/check.ts';
 import { locateIn } from '../schema/locate.ts';
 import { type Problem, sortProblems } from '../schema/problems.ts';
+import { checkCaptures } from './captures.ts';
 import type { CaseRequest, LoadedCase, PolicyRejection, SeedObject, Step } from './model.ts';
 
 export interface LoadResult {
@@ -151,6 +152,7 @@ function loadCaseFile(absolute: string, problems: Problem[]): LoadedCase | undef
 
   const steps = stepsOf(raw, absolute, report, problems);
   checkRequests(raw, steps, report);
+  checkCaptures(steps, report);
   const objects = (raw.objects ?? []).map((object, i) => withBodyFile(object, i, absolute, report));
   if (problems.length > before) return undefined;
   return {
@@ -327,6 +329,14 @@ function checkRequests(raw: RawCase, steps: Step[], report: Report) {
     }
     if (request.presigner?.startsWith('aws-sdk') && !['GET', 'HEAD', 'PUT', 'DELETE'].includes(request.method)) {
       report([...at, 'presigner'], `the AWS SDK presigns GET, HEAD, PUT and DELETE, not ${request.method}`);
+    }
+    if (request.bodyBytes !== undefined && !['PUT', 'POST'].includes(request.method)) {
+      report([...at, 'bodyBytes'], `a ${request.method} request sends no body`);
+    }
+    if (request.query && request.presigner?.startsWith('aws-sdk')) {
+      const part = request.method === 'PUT' && Object.keys(request.query).sort().join() === 'partNumber,uploadId';
+      if (!part)
+        report([...at, 'query'], 'with an AWS SDK presigner, a query can only be an UploadPart (partNumber, uploadId)');
     }
     if (request.signedChecksum && request.method !== 'PUT') {
       report([...at, 'signedChecksum'], `a checksum is signed into upload URLs (PUT), not ${request.method}`);

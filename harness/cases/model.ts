@@ -80,7 +80,17 @@ export interface CaseRequest {
     response?: HttpExpectation;
     browser?: BrowserExpectation;
   };
+  // --- multi-request flows (multipart uploads): harness/cases/captures.ts -------------------------------------
+  /** Query parameters (`uploads: ''`, `partNumber: '1'`, `uploadId: '${uploadId}'`); signed into a presigned URL. */
+  query?: Record<string, string>;
+  /** A body of this many bytes (the letter `a` repeated), instead of `body`: a 5 MiB part without writing it out. */
+  bodyBytes?: number;
+  /** Values this request's response hands to later requests, by name, used there as `${name}`. */
+  capture?: Record<string, Capture>;
 }
+
+/** Where a captured value is read: a response header (lower case), or the text of an XML element of the body. */
+export type Capture = { header: string } | { xml: string };
 
 export interface PolicyRejection {
   s3?: 'MalformedXML' | 'InvalidRequest' | 'InvalidArgument';

@@ -42,6 +42,8 @@ export interface PageRequest {
   cache: 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache';
   /** Return the body as text (it is read either way). */
   wantBody?: boolean;
+  /** Instead of body: this many bytes (the letter a), made in the page as an app's file slice would be. */
+  bodyBytes?: number;
 }
 
 export interface BrowserObservation {
@@ -49,6 +51,8 @@ export interface BrowserObservation {
   status?: number;
   /** Response header names JavaScript could read (lower case). */
   readable: string[];
+  /** Their values, as JavaScript read them (for a case's captures). */
+  headers?: Record<string, string>;
   /** The body as text, when the request asked for it. */
   body?: string;
   /** The TypeError text of a blocked fetch. */
@@ -168,7 +172,8 @@ export class BrowserSession {
           const init: Record<string, unknown> = {
             method: r.method,
             headers: r.headers,
-            body: r.body,
+            // Bytes, not a string: fetch gives a string body a Content-Type of its own, a file slice none.
+            body: r.bodyBytes === undefined ? r.body : new Uint8Array(r.bodyBytes).fill(0x61),
             credentials: r.credentials,
             cache: r.cache,
             mode: 'cors',
@@ -179,6 +184,7 @@ export class BrowserSession {
             ok: true as const,
             status: response.status,
             readable: [...response.headers.keys()],
+            headers: Object.fromEntries(response.headers.entries()),
             body: r.wantBody ? text : undefined,
           };
         } catch (error) {
@@ -192,6 +198,7 @@ export class BrowserSession {
         outcome: 'allowed',
         status: result.status,
         readable: result.readable,
+        headers: result.headers,
         body: result.body,
         preflightSeenByDevtools,
       };

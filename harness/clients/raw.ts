@@ -49,15 +49,23 @@ async function send(dispatcher: Dispatcher, sent: SentRequest): Promise<Leg> {
  */
 export async function requestUrl(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<string> {
   const key = `${prefix}${r.key}`;
-  if (r.auth !== 'presigned') return target.objectUrl(r.surface, bucket, key);
+  if (r.auth !== 'presigned') {
+    const url = await target.objectUrl(r.surface, bucket, key);
+    return r.query ? `${url}?${new URLSearchParams(r.query)}` : url;
+  }
   const signedAt = r.signedSecondsAgo === undefined ? undefined : new Date(Date.now() - r.signedSecondsAgo * 1000);
   const [checksum] = Object.entries(r.signedChecksum ?? {}).map(([algorithm, value]) => ({
     algorithm: algorithm as SignedChecksum['algorithm'],
     value: value as string,
   }));
   const options = { presigner: r.presigner, signedAt, checksum };
-  const url = await target.presign(r.method, bucket, key, PRESIGN_SECONDS, {}, options);
+  const url = await target.presign(r.method, bucket, key, PRESIGN_SECONDS, r.query ?? {}, options);
   return r.tampered ? tamperSignature(url) : url;
+}
+
+/** The body a request sends: its text, or `bodyBytes` bytes (the letter a repeated; one byte each in UTF-8). */
+export function requestBody(r: CaseRequest): string | undefined {
+  return r.bodyBytes === undefined ? r.body : 'a'.repeat(r.bodyBytes);
 }
 
 export async function sendRaw(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<RawExchange> {
@@ -80,8 +88,9 @@ export async function sendRaw(target: Target, bucket: string, prefix: string, r:
   }
 
   let headers: Record<string, string> = { ...pageHeaders, ...origin };
-  if (auth === 'signed') headers = { ...headers, ...(await target.sign(r.method, url, headers, r.body)) };
-  const actual = await send(target.dispatcher, { method: r.method, url, headers, body: r.body });
+  const body = requestBody(r);
+  if (auth === 'signed') headers = { ...headers, ...(await target.sign(r.method, url, headers, body)) };
+  const actual = await send(target.dispatcher, { method: r.method, url, headers, body });
   const reasons = wanted ? (decision.needed ? decision.reasons : ['the case asks for it (sendPreflight: always)']) : [];
   return { preflight, actual, preflightReasons: reasons };
 }

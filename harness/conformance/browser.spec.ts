@@ -11,8 +11,10 @@ import type { TestInfo } from '@playwright/test';
 import { deviationsOf } from '../browsers/deviations.ts';
 import { contextMode, ownContextReason, wantsOwnContext } from '../browsers/isolation.ts';
 import { record } from '../browsers/timings.ts';
+import { usesCaptures } from '../cases/captures.ts';
 import type { BrowserExpectation, CaseRequest, LoadedCase, Step } from '../cases/model.ts';
-import type { Mismatch } from '../check/expect.ts';
+import { exchangeText } from '../check/exchange.ts';
+import { checkHttp, type Mismatch } from '../check/expect.ts';
 import { redactUrl } from '../check/redact.ts';
 import type { BrowserObservation, BrowserSession } from '../clients/browser.ts';
 import { requestUrl, sendRaw } from '../clients/raw.ts';
@@ -24,6 +26,7 @@ import { type DocPath, formatPath } from '../policy/model.ts';
 import { isSimple } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
 import { openSession, test } from './browser-test.ts';
+import { keepCaptures, withCaptures } from './flow.ts';
 import { runCases } from './global-setup.ts';
 import {
   caseRun,
@@ -93,7 +96,9 @@ async function observe(
           credentials: request.credentials ?? 'same-origin',
           // no-store keeps the HTTP cache out of the checks, unless the case asks otherwise.
           cache: request.cache ?? 'no-store',
-          wantBody: request.expect?.browser?.body !== undefined,
+          wantBody:
+            request.expect?.browser?.body !== undefined || Object.values(request.capture ?? {}).some((x) => 'xml' in x),
+          bodyBytes: request.bodyBytes,
         });
   // A markup request sets no header of its own and is never preflighted; a no-cors one carries no Origin.
   const needed = markup ? false : decidePreflight(request.method, request.headers ?? {}).needed;
@@ -254,9 +259,14 @@ for (const c of cases) {
       });
 
       async function check(session: BrowserSession, context: 'own' | 'shared', browserName: string, info: TestInfo) {
-        test.skip(request.from === undefined, 'a browser check needs a page origin (from)');
-        test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
-        test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
+        // In a flow (captures), a request without a page origin is the app's server's: sent raw on this browser's
+        // bucket, so that the page's requests around it run as in the app.
+        const server = usesCaptures(c) && (request.from === undefined || request.auth === 'signed');
+        if (!server) {
+          test.skip(request.from === undefined, 'a browser check needs a page origin (from)');
+          test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
+          test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
+        }
         const main = caseRun(c);
         const mine = isSimple(c) ? main : main.perBrowser?.[browserName];
         test.skip(
@@ -274,6 +284,10 @@ for (const c of cases) {
           !run.surfaces.includes(request.surface),
           `the target has no ${request.surface} surface for bucket ${run.bucket}`,
         );
+        if (server) {
+          await serverStep(run, info);
+          return;
+        }
         // A shared context must hold nothing another case left. Once this worker has sent credentials, in any
         // context, the shared context's cookie jar is read before each of its checks and must be empty.
         let sharedCookies: string[] | undefined;
@@ -297,12 +311,14 @@ for (const c of cases) {
         const credentials = request.credentials ?? 'same-origin';
         if (credentials === 'include') credentialsSent = true;
         const at = bucketOf(run, cases);
-        const url = await requestUrl(workerTarget(), at.bucket, at.prefix, request);
+        // `${name}`s replaced by what the page (and the app's server) captured earlier on this browser's bucket.
+        const sent = withCaptures(c, run, request, step.path);
+        const url = await requestUrl(workerTarget(), at.bucket, at.prefix, sent);
         // Without a stated outcome, the standard's prediction from the raw responses is the expectation. The raw
         // exchange and the browser's go side by side: the request log tells them apart (raw sends no User-Agent).
         const [raw, observed] = await Promise.all([
-          expected ? undefined : sendRaw(workerTarget(), at.bucket, at.prefix, request),
-          observe(session, browserName, url, { ...request, from }),
+          expected ? undefined : sendRaw(workerTarget(), at.bucket, at.prefix, sent),
+          observe(session, browserName, url, { ...sent, from }),
         ]);
         const prediction = raw
           ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
@@ -338,12 +354,16 @@ for (const c of cases) {
           );
         }
 
+        // A capture is what JavaScript could read: a header the policy does not expose is not there.
+        const readable = { headers: observed.headers ?? {}, body: observed.body };
+        const captured = keepCaptures(c, run, sent, step.path, readable, `JavaScript in ${browserName}`);
         const where = [...step.path, 'expect', 'browser'];
         if (expected) {
           const mismatches = compare(browserName, expected, observed, where, info);
-          failOnMismatches(c, mismatches);
+          failOnMismatches(c, [...mismatches, ...captured]);
           return;
         }
+        failOnMismatches(c, captured);
         const standard = prediction as NonNullable<typeof prediction>;
         const agrees =
           standard.outcome === observed.outcome &&
@@ -368,6 +388,38 @@ for (const c of cases) {
             `'${title}' is listed as a ${browserName} deviation ("${listed.reason}"), but ${browserName} now does what the standard predicts (${predicted}); remove it from harness/browsers/deviations.yaml`,
           );
         }
+      }
+
+      /** The app's server's request in a flow: raw, its raw expectations checked, its captures kept. */
+      async function serverStep(run: CaseRun, info: TestInfo) {
+        info.annotations.push({
+          type: 'server',
+          description: "no page origin: the app's server's request, sent raw on this browser's bucket",
+        });
+        const sent = withCaptures(c, run, request, step.path);
+        const exchange = await sendRaw(workerTarget(), run.bucket, run.prefix, sent);
+        await info.attach('exchange (redacted)', {
+          body: exchangeText([
+            { title: 'preflight', leg: exchange.preflight },
+            { title: `${sent.method} (actual request)`, leg: exchange.actual },
+          ]),
+          contentType: 'text/plain',
+        });
+        const expect = request.expect ?? {};
+        const mismatches: Mismatch[] = [];
+        if (expect.preflight && exchange.preflight) {
+          mismatches.push(
+            ...checkHttp(expect.preflight, exchange.preflight.response, [...step.path, 'expect', 'preflight']),
+          );
+        }
+        if (expect.response) {
+          mismatches.push(
+            ...checkHttp(expect.response, exchange.actual.response, [...step.path, 'expect', 'response']),
+          );
+        }
+        const { headers, body } = exchange.actual.response;
+        mismatches.push(...keepCaptures(c, run, sent, step.path, { headers, body }, 'the server'));
+        failOnMismatches(c, mismatches);
       }
     }
   });

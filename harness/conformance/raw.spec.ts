@@ -13,6 +13,7 @@ import { ATTACHMENT, assumedResults, type Observation, observeExchange } from '.
 import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
+import { keepCaptures, withCaptures } from './flow.ts';
 import { runCases } from './global-setup.ts';
 import {
   caseRun,
@@ -25,13 +26,19 @@ import {
   zoneTurnEnd,
 } from './worker.ts';
 
-async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, at: DocPath, info: TestInfo) {
+async function checkRequest(c: LoadedCase, run: CaseRun, written: CaseRequest, at: DocPath, info: TestInfo) {
+  // `${name}`s replaced by what earlier requests of the case captured (harness/cases/captures.ts).
+  const request = withCaptures(c, run, written, at);
   test.skip(
     !run.surfaces.includes(request.surface),
     `the target has no ${request.surface} surface for bucket ${run.bucket}`,
   );
   const expect = request.expect ?? {};
-  test.skip(!expect.preflight && !expect.response, 'only a browser expectation: the browser projects check it');
+  // A request that captures values still runs: the case's later requests need them.
+  test.skip(
+    !expect.preflight && !expect.response && !request.capture,
+    'only a browser expectation: the browser projects check it',
+  );
   for (const block of [expect.preflight, expect.response]) {
     if (block?.assumed) info.annotations.push({ type: 'assumed', description: block.assumed });
     for (const matcher of Object.values(block?.headers ?? {})) {
@@ -82,6 +89,8 @@ async function checkRequest(c: LoadedCase, run: CaseRun, request: CaseRequest, a
       { location: location(c, blockAt) },
     );
   }
+  const { headers, body } = exchange.actual.response;
+  mismatches.push(...keepCaptures(c, run, request, at, { headers, body }, 'the raw client'));
   await attachObservation(info, {
     target: workerTarget().kind,
     case: c.id,

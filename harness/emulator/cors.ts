@@ -15,8 +15,8 @@ import type { Bucket, Store } from './store.ts';
  *   never-propagate         a policy change never reaches requests
  *   allow-headers-star      a preflight answers Access-Control-Allow-Headers: * instead of the names asked for
  *                           (what R2 might do; it shows how browsers treat Authorization under '*')
- *   other-profile           three of the profile's [open] choices made the other way (OTHER_PROFILE), as a live
- *                           R2 might: `r2-cors calibrate` must name exactly those fields
+ *   other-profile           four of the profile's choices made the other way (OTHER_PROFILE), as a live R2
+ *                           might: `r2-cors calibrate` must name exactly those fields
  *   set-cookie              a response to a request with Origin sets a cookie (as a CDN in front of a bucket
  *                           may): the browser checks must keep it from reaching other cases
  */
@@ -41,6 +41,8 @@ export const OTHER_PROFILE: Partial<CorsProfile> = {
   wildcardAllowOrigin: 'echo',
   listSeparator: ',',
   maxAgeOnActual: false,
+  // An UploadPart with a SHA-256 checksum accepted (SHA-1 still 501).
+  partChecksumsNotImplemented: ['sha1'],
 };
 
 export interface CorsSettings {
@@ -49,7 +51,8 @@ export interface CorsSettings {
   fault?: Fault;
 }
 
-function profileOf(settings: CorsSettings): CorsProfile {
+/** The profile the emulator answers by: its own, or changed by the `other-profile` fault. */
+export function profileOf(settings: CorsSettings): CorsProfile {
   return settings.fault === 'other-profile' ? { ...settings.profile, ...OTHER_PROFILE } : settings.profile;
 }
 

@@ -9,7 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parsePolicyData, serializePolicy } from '../policy/formats.ts';
-import { restRejection } from '../policy/validate.ts';
+import { MAX_DOCUMENT_BYTES, restRejection } from '../policy/validate.ts';
 import {
   BodyTooLarge,
   type ErrorFormat,
@@ -219,6 +219,14 @@ function cors(settings: RestSettings, method: string, bucket: Bucket, body: Buff
     return envelope(200, JSON.parse(serializePolicy(policy, 'rules')));
   }
   if (method === 'PUT') {
+    // [open] R2 publishes no size limit; the S3 API's (AWS: 64 KB, MAX_DOCUMENT_BYTES) is taken for both APIs.
+    if (body.length > MAX_DOCUMENT_BYTES) {
+      return failure(
+        400,
+        10040,
+        `JSON not well formed: the policy is ${body.length} bytes; at most ${MAX_DOCUMENT_BYTES}`,
+      );
+    }
     const parsed = parseJson(body);
     if (!parsed.ok) return failure(400, 10040, 'JSON not well formed');
     const policy = parsePolicyData(parsed.value, 'rules');

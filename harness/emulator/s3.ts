@@ -8,7 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { parsePolicyText, serializePolicy } from '../policy/formats.ts';
 import { s3Rejection } from '../policy/validate.ts';
 import { checkUploadBody } from './checksum.ts';
-import { type CorsSettings, preflightReply, withCors } from './cors.ts';
+import { type CorsSettings, preflightReply, profileOf, withCors } from './cors.ts';
 import {
   BodyTooLarge,
   type ErrorFormat,
@@ -37,6 +37,8 @@ export interface S3Settings extends CorsSettings {
 
 /** Bodies that are not objects (CORS documents, multipart manifests) are small. */
 const MAX_CONTROL_BYTES = 1024 * 1024;
+/** R2's smallest multipart part but the last: 5 MiB [doc: r2/objects/multipart-objects]. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
 /** R2's limit on an object key: 1,024 bytes [doc: R2 limits]. */
 export const MAX_KEY_BYTES = 1024;
 
@@ -89,7 +91,7 @@ export function s3Handler(settings: S3Settings) {
           const payload = payloadProblem(headers, body);
           const query = new Map(queryPairs);
           const r: S3Request = { req, method, headers, query, bucketName, key, body };
-          const checked = payload ? {} : await checkUploadBody(r, settings.profile);
+          const checked = payload ? {} : await checkUploadBody(r, profileOf(settings));
           reply = payload
             ? s3Error(payload.status, payload.code, payload.message)
             : (checked.refusal ?? operate(settings, { ...r, checksum: checked.stored }, bucket));
@@ -427,6 +429,11 @@ function completeMultipart(
       return s3Error(400, 'InvalidPart', 'One or more of the specified parts could not be found.');
     }
     chosen.push(stored);
+  }
+  // [doc] R2: "Object part sizes must be at least 5MiB … The last part has no minimum size." Refused at the
+  // Complete, as on AWS, with AWS's error (R2's code for it is not public).
+  if (chosen.slice(0, -1).some((part) => part.body.length < MIN_PART_BYTES)) {
+    return s3Error(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
   }
   // The multipart ETag: MD5 of the parts' binary MD5s, then "-<number of parts>".
   const digest = createHash('md5');

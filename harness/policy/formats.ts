@@ -74,13 +74,19 @@ export function detectFormat(text: string): PolicyFormat | undefined {
 }
 
 export function parsePolicyText(text: string, format: PolicyFormat | undefined = detectFormat(text)): ParsedPolicy {
-  if (Buffer.byteLength(text) > MAX_DOCUMENT_BYTES) {
-    return fail(
-      format,
-      [],
-      `the policy is ${Buffer.byteLength(text)} bytes; at most ${MAX_DOCUMENT_BYTES} are allowed`,
-    );
-  }
+  const parsed = parseWithinLimit(text, format);
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= MAX_DOCUMENT_BYTES) return parsed;
+  // Refused for its size, yet read: a case that expects R2 to refuse a large policy sends it as written.
+  const size: PolicyProblem = {
+    path: [],
+    message: `the policy is ${bytes} bytes; at most ${MAX_DOCUMENT_BYTES} are allowed`,
+    kind: 'malformed',
+  };
+  return { ok: false, format, problems: [size, ...(parsed.ok ? [] : parsed.problems)], policy: parsed.policy };
+}
+
+function parseWithinLimit(text: string, format: PolicyFormat | undefined): ParsedPolicy {
   if (format === undefined) {
     return fail(format, [], 'not a CORS policy: expected a JSON array (dashboard), a JSON object with "rules", or XML');
   }

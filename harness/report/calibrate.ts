@@ -242,15 +242,31 @@ export const PROBES: Probe[] = [
     anyExchange: true,
     read: (leg) => (leg.leg === 'actual' && leg.status === 416 ? rejection(leg) : undefined),
   },
-  // No raw request of the corpus shows these yet: UploadPart checksums are checked by the browser flows, and a
-  // policy refusal's observation names the error, not which rule of the policy caused it.
   {
     field: 'partChecksumsNotImplemented',
-    shows: 'the 501 of an UploadPart with a given checksum',
-    observers: [],
-    read: () => undefined,
+    shows: 'whether an UploadPart carrying a right SHA-256 or SHA-1 checksum is refused with 501 NotImplemented',
+    observers: [
+      'upload-part-checksum-not-implemented › part-sha256',
+      'upload-part-checksum-not-implemented › part-sha1',
+    ],
+    // Each observer's part carries one algorithm (its id says which), with a value that matches the body: only
+    // the algorithm can be refused. The exchange shows whether that one is in the profile's list.
+    read: (leg, o) => {
+      if (leg.leg !== 'actual') return undefined;
+      const refused = leg.status === 501 && leg.error?.code === 'NotImplemented';
+      return { algorithm: partChecksumAlgorithm(o), notImplemented: refused };
+    },
+    comparable: (expected, o) => {
+      const algorithm = partChecksumAlgorithm(o);
+      return { algorithm, notImplemented: (expected as string[]).includes(algorithm) };
+    },
   },
 ];
+
+/** The checksum algorithm of an observer of partChecksumsNotImplemented: `part-sha256` → `sha256`. */
+function partChecksumAlgorithm(o: Observation): string {
+  return o.request.replace(/^part-/, '');
+}
 
 export interface Evidence {
   exchange: string;

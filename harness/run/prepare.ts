@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { usesCaptures } from '../cases/captures.ts';
 import type { LoadedCase, Surface } from '../cases/model.ts';
 import type { TargetSetup } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
@@ -50,10 +51,13 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
   );
 }
 
-/** One policy applied first, then only requests: the set-up applies it once for every client. */
+/**
+ * One policy applied first, then only requests: the set-up applies it once for every client. A case whose
+ * requests hand values on (captures) is a sequence whatever its form: its requests run in order, in one worker.
+ */
 export function isSimple(c: LoadedCase): boolean {
   const [first, ...rest] = c.steps;
-  return first?.kind === 'apply' && !first.rejected && rest.every((s) => s.kind === 'request');
+  return first?.kind === 'apply' && !first.rejected && rest.every((s) => s.kind === 'request') && !usesCaptures(c);
 }
 
 /** Surfaces a case's requests use. */

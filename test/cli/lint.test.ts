@@ -47,6 +47,19 @@ test('every kind of problem the loader knows has a fixture', () => {
       'body and bodyFile',
       /body-and-body-file\.yaml:7:5 {2}objects\[0\]: give the content as body or bodyFile, not both/,
     ],
+    [
+      'markup request of a key loaded before',
+      /initiator-misuse\.yaml:58:10 {2}requests\[5\]\.key: an earlier markup request of this case loaded 'e\.png'/,
+    ],
+    [
+      'a captured value used before it is captured',
+      /capture-misuse\.yaml:11:41 {2}requests\[0\]\.query\.uploadId: uses \$\{uploadId\}, which no earlier request captures/,
+    ],
+    [
+      'a name no request captures',
+      /capture-misuse\.yaml:35:11 {2}requests\[2\]\.body: uses \$\{etag2\}, which no earlier/,
+    ],
+    ['body and bodyBytes together', /body-twice\.yaml:6:5 {2}requests\[0\]: give either body or bodyBytes, not both/],
   ];
   for (const [kind, line] of kinds) assert.match(expected, line, kind);
 });

@@ -27,6 +27,9 @@ const sdkError =
     return true;
   };
 
+/** R2's smallest part but the last. */
+const MIB5 = 5 * 1024 * 1024;
+
 let f: EmulatorFixture;
 before(async () => {
   f = await emulatorFixture();
@@ -115,8 +118,9 @@ describe('AWS SDK v3 against the S3 API', () => {
     const { UploadId } = await f.s3.send(
       new CreateMultipartUploadCommand({ Bucket: 'sdk', Key: 'big.bin', ContentType: 'application/octet-stream' }),
     );
+    // R2: every part but the last at least 5 MiB [doc].
     const part1 = await f.s3.send(
-      new UploadPartCommand({ Bucket: 'sdk', Key: 'big.bin', UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 1) }),
+      new UploadPartCommand({ Bucket: 'sdk', Key: 'big.bin', UploadId, PartNumber: 1, Body: Buffer.alloc(MIB5, 1) }),
     );
     const part2 = await f.s3.send(
       new UploadPartCommand({ Bucket: 'sdk', Key: 'big.bin', UploadId, PartNumber: 2, Body: Buffer.alloc(10, 2) }),
@@ -136,7 +140,25 @@ describe('AWS SDK v3 against the S3 API', () => {
     );
     assert.match(done.ETag ?? '', /^"[0-9a-f]{32}-2"$/);
     const head = await f.s3.send(new HeadObjectCommand({ Bucket: 'sdk', Key: 'big.bin' }));
-    assert.equal(head.ContentLength, 1034);
+    assert.equal(head.ContentLength, MIB5 + 10);
+    // A part but the last under 5 MiB: the Complete is refused, and the upload stays open.
+    const small = await f.s3.send(new CreateMultipartUploadCommand({ Bucket: 'sdk', Key: 'small.bin' }));
+    const parts = [];
+    for (const PartNumber of [1, 2]) {
+      const body = Buffer.alloc(MIB5 - 1, PartNumber);
+      const sent = await f.s3.send(
+        new UploadPartCommand({ Bucket: 'sdk', Key: 'small.bin', UploadId: small.UploadId, PartNumber, Body: body }),
+      );
+      parts.push({ PartNumber, ETag: sent.ETag });
+    }
+    const complete = new CompleteMultipartUploadCommand({
+      Bucket: 'sdk',
+      Key: 'small.bin',
+      UploadId: small.UploadId,
+      MultipartUpload: { Parts: parts },
+    });
+    await assert.rejects(f.s3.send(complete), sdkError('EntityTooSmall', 400));
+    await f.s3.send(new AbortMultipartUploadCommand({ Bucket: 'sdk', Key: 'small.bin', UploadId: small.UploadId }));
     const other = await f.s3.send(new CreateMultipartUploadCommand({ Bucket: 'sdk', Key: 'gone.bin' }));
     await f.s3.send(new AbortMultipartUploadCommand({ Bucket: 'sdk', Key: 'gone.bin', UploadId: other.UploadId }));
     await assert.rejects(

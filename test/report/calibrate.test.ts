@@ -1,7 +1,7 @@
 /**
  * Calibration end to end: the suite runs the cases that observe the profile's fields, on the emulator as it is
- * (every field confirmed) and on one whose profile differs in three fields (`R2_EMULATOR_FAULT=other-profile`):
- * `r2-cors calibrate` must name exactly those three.
+ * (every field confirmed) and on one whose profile differs in four fields (`R2_EMULATOR_FAULT=other-profile`):
+ * `r2-cors calibrate` must name exactly those four.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -25,10 +25,11 @@ function observersFolder(): string {
 }
 
 /**
- * Fields no case can observe yet, which calibrate must call "not observed" rather than confirm: an UploadPart's
- * checksum needs a multipart upload, which the case format cannot express (browser-flows.spec.ts drives it).
+ * Fields no case can observe yet, which calibrate must call "not observed" rather than confirm. None since
+ * upload-part-checksum-not-implemented observes partChecksumsNotImplemented; a field added to the profile
+ * without an observing case goes here until one exists.
  */
-const UNOBSERVABLE = ['partChecksumsNotImplemented'];
+const UNOBSERVABLE: string[] = [];
 
 function verdicts(observations: string): Record<string, string> {
   const cli = r2cors(['calibrate', observations, '--json']);
@@ -58,10 +59,19 @@ test('calibrate: every field confirmed on the emulator; exactly the changed fiel
     Object.entries(changed)
       .filter(([field, v]) => v !== 'confirmed' && !UNOBSERVABLE.includes(field))
       .map(([field, v]) => `${field}: ${v}`),
-    ['wildcardAllowOrigin: contradicted', 'listSeparator: contradicted', 'maxAgeOnActual: contradicted'],
+    [
+      'wildcardAllowOrigin: contradicted',
+      'listSeparator: contradicted',
+      'maxAgeOnActual: contradicted',
+      'partChecksumsNotImplemented: contradicted',
+    ],
   );
   const text = r2cors(['calibrate', path.join(other.dir, 'observations.json')]);
   assert.equal(text.status, 1, 'a contradicted field is a finding');
   assert.match(text.stdout, /^listSeparator +contradicted +profile: ", "; seen: ","$/m);
   assert.match(text.stdout, /^wildcardAllowOrigin +contradicted +profile: "star"; seen: "echo"$/m);
+  assert.match(
+    text.stdout,
+    /^partChecksumsNotImplemented +contradicted +profile: \{"algorithm":"sha256","notImplemented":true\}; seen: \{"algorithm":"sha256","notImplemented":false\}$/m,
+  );
 });
