@@ -4,6 +4,7 @@
  * (the emulator's listeners), or straight on to R2 for a live target. Nothing else passes.
  */
 import type { LoadedCase } from '../cases/model.ts';
+import { OPAQUE_PARENT } from '../clients/browser.ts';
 import { parseAddress } from '../net/address-map.ts';
 import type { RunState } from '../run/state.ts';
 import type { Target } from '../targets/target.ts';
@@ -21,8 +22,9 @@ export async function startPageServers(
   const http: ProxyRoute[] = [];
   for (const c of cases) {
     for (const step of c.steps) {
-      if (step.kind !== 'request' || !step.request.from || step.request.from === 'null') continue;
-      const url = new URL(step.request.from);
+      if (step.kind !== 'request' || !step.request.from) continue;
+      // Origin null is a sandboxed iframe in a page of OPAQUE_PARENT.
+      const url = new URL(step.request.from === 'null' ? OPAQUE_PARENT : step.request.from);
       const secure = url.protocol === 'https:';
       const port = Number(url.port || (secure ? 443 : 80));
       (secure ? https : http).push({ host: url.hostname, port, to: secure ? server.https : server.http });

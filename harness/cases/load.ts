@@ -153,6 +153,7 @@ function loadCaseFile(absolute: string, problems: Problem[]): LoadedCase | undef
   const steps = stepsOf(raw, absolute, report, problems);
   checkRequests(raw, steps, report);
   checkCaptures(steps, report);
+  const objects = (raw.objects ?? []).map((object, i) => withBodyFile(object, i, absolute, report));
   if (problems.length > before) return undefined;
   return {
     file,
@@ -160,13 +161,49 @@ function loadCaseFile(absolute: string, problems: Problem[]): LoadedCase | undef
     title: raw.title,
     description: raw.description,
     source: raw.source,
-    objects: raw.objects ?? [],
+    objects,
     steps,
     locate: (p) => locate(p),
   };
 }
 
 type Report = (path: DocPath, message: string, atKey?: boolean) => void;
+
+/** The largest bodyFile read: seeds are small test files, and each is uploaded once per case. */
+const BODY_FILE_LIMIT = 1024 * 1024;
+
+/**
+ * An object whose content is a file: its bytes, read now. The file is named relative to the case file and must
+ * lie inside the working directory, so that a case can only upload files of the project it belongs to.
+ */
+function withBodyFile(object: SeedObject, index: number, caseFile: string, report: Report): SeedObject {
+  if (object.bodyFile === undefined) return object;
+  const at = ['objects', index, 'bodyFile'];
+  const absolute = path.resolve(path.dirname(caseFile), object.bodyFile);
+  const inside = path.relative(process.cwd(), absolute);
+  if (path.isAbsolute(object.bodyFile) || inside.startsWith('..') || path.isAbsolute(inside)) {
+    report(
+      at,
+      `${object.bodyFile} is outside the working directory; name a file of the project, relative to the case file`,
+    );
+    return object;
+  }
+  let size: number;
+  try {
+    const stat = statSync(absolute);
+    if (!stat.isFile()) throw new Error('not a file');
+    size = stat.size;
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    report(at, `cannot read ${displayPath(absolute)}: ${why}`);
+    return object;
+  }
+  if (size > BODY_FILE_LIMIT) {
+    report(at, `${displayPath(absolute)} is ${size} bytes; a seeded file is at most ${BODY_FILE_LIMIT} bytes`);
+    return object;
+  }
+  return { ...object, bytes: readFileSync(absolute) };
+}
 
 function stepsOf(raw: RawCase, caseFile: string, report: Report, problems: Problem[]): Step[] {
   const applyStep = (value: RawPolicy, at: DocPath, rejected?: PolicyRejection): Step => {
@@ -268,6 +305,8 @@ function checkRequests(raw: RawCase, steps: Step[], report: Report) {
   });
 
   const requestIds = new Map<string, DocPath>();
+  /** Objects an earlier markup request of the case loaded: the browser's caches would answer the next one. */
+  const loadedByMarkup = new Set<string>();
   for (const step of steps) {
     if (step.kind !== 'request') continue;
     const { request, path: at } = step;
@@ -306,6 +345,17 @@ function checkRequests(raw: RawCase, steps: Step[], report: Report) {
     if (browser && request.from === undefined) {
       report([...at, 'expect', 'browser'], "a browser check needs the page's origin: set 'from'");
     }
+    checkInitiator(request, at, report);
+    if ((request.initiator ?? 'fetch') !== 'fetch') {
+      const object = `${request.surface} ${request.key}`;
+      if (loadedByMarkup.has(object)) {
+        report(
+          [...at, 'key'],
+          `an earlier markup request of this case loaded '${request.key}' (${request.surface}); the browser's caches could answer this one: give it a key of its own`,
+        );
+      }
+      loadedByMarkup.add(object);
+    }
     for (const block of ['preflight', 'response'] as const) {
       for (const [name, matcher] of Object.entries(request.expect?.[block]?.headers ?? {})) {
         if (typeof matcher !== 'string' && matcher.pattern !== undefined) {
@@ -330,6 +380,67 @@ function checkRequests(raw: RawCase, steps: Step[], report: Report) {
       );
     }
     if ((request.method === 'PUT' || request.method === 'POST') && expectsSuccess) available.add(request.key);
+  }
+}
+
+/** Fields a page sets on fetch() only: markup sends what the browser decides. */
+const FETCH_ONLY = ['headers', 'body', 'credentials', 'cache', 'sendPreflight'] as const;
+/** What a page cannot read of a response it did not fetch() itself. */
+const FETCH_READ_ONLY = ['status', 'readable', 'unreadable', 'body'] as const;
+
+/** A markup initiator (font, img, video, script) makes a GET the browser shapes; what makes no sense with one. */
+function checkInitiator(request: CaseRequest, at: DocPath, report: Report) {
+  const initiator = request.initiator ?? 'fetch';
+  const media = initiator === 'img' || initiator === 'video';
+  if (request.crossorigin !== undefined && !media) {
+    report([...at, 'crossorigin'], `crossorigin is an attribute of img and video, not of initiator ${initiator}`, true);
+  }
+  const canvas = request.expect?.browser?.canvas;
+  if (canvas !== undefined && !media) {
+    report(
+      [...at, 'expect', 'browser', 'canvas'],
+      `canvas applies to initiators img and video (drawn to a canvas), not ${initiator}`,
+      true,
+    );
+  }
+  if (canvas !== undefined && request.expect?.browser?.outcome === 'blocked') {
+    report([...at, 'expect', 'browser', 'canvas'], 'an element that failed to load draws nothing: drop canvas', true);
+  }
+  if (initiator === 'fetch') return;
+  if (request.method !== 'GET') {
+    report([...at, 'method'], `a ${initiator} loaded by markup is fetched with GET, not ${request.method}`);
+  }
+  for (const field of FETCH_ONLY) {
+    if (request[field] !== undefined) {
+      report(
+        [...at, field],
+        `${field} belongs to fetch(); initiator ${initiator} sends what the browser decides`,
+        true,
+      );
+    }
+  }
+  if (request.auth === 'signed') {
+    report([...at, 'auth'], 'a page cannot sign the request of an element; use auth none or presigned');
+  }
+  if (request.from === undefined) {
+    report([...at, 'initiator'], `initiator ${initiator} is markup in a page: set 'from', the page's origin`);
+  }
+  const browser = request.expect?.browser;
+  if (!browser) {
+    report(
+      [...at, 'expect'],
+      `initiator ${initiator} needs expect.browser (loaded: allowed, failed: blocked); the Fetch model predicts fetch() only`,
+    );
+    return;
+  }
+  for (const field of FETCH_READ_ONLY) {
+    if (browser[field] !== undefined) {
+      report(
+        [...at, 'expect', 'browser', field],
+        `a page cannot read the ${field === 'readable' || field === 'unreadable' ? 'headers' : field} of a response to ${initiator} markup; only whether it loaded${media ? ' and the canvas' : ''}`,
+        true,
+      );
+    }
   }
 }
 

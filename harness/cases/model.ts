@@ -31,8 +31,17 @@ export interface BrowserExpectation {
   reason?: string;
   /** The response body as JavaScript reads it (text). */
   body?: string;
+  /** Initiators img and video: whether the page could read the pixels it drew (getImageData) or the canvas was tainted. */
+  canvas?: 'readable' | 'tainted';
   assumed?: string;
 }
+
+/**
+ * What in the page makes the request: `fetch()` (the default), or markup that fetches on its own terms — an
+ * @font-face font, an <img> (drawn to a canvas), a <video>, a <script type="module">. Their wire requests are
+ * harness/fetch/initiators.ts.
+ */
+export type Initiator = 'fetch' | 'font' | 'img' | 'video' | 'script';
 
 export type Surface = 's3' | 'public' | 'custom';
 export type Auth = 'none' | 'presigned' | 'signed';
@@ -62,6 +71,10 @@ export interface CaseRequest {
   cache?: 'no-store' | 'default' | 'no-cache' | 'reload' | 'force-cache';
   /** Seconds to wait before sending (a preflight cache entry expiring, say). */
   delaySeconds?: number;
+  /** What in the page makes the request (default fetch). */
+  initiator?: Initiator;
+  /** Initiators img and video: the crossorigin attribute (default anonymous); none: no attribute, a no-cors request. */
+  crossorigin?: 'anonymous' | 'none';
   expect?: {
     preflight?: HttpExpectation;
     response?: HttpExpectation;
@@ -88,7 +101,11 @@ export interface PolicyRejection {
 export interface SeedObject {
   key: string;
   body?: string;
+  /** A file whose bytes are the body, relative to the case file (the decodable files of cases/assets/). */
+  bodyFile?: string;
   contentType?: string;
+  /** bodyFile's bytes, read by the loader. */
+  bytes?: Uint8Array;
 }
 
 export type Step =

@@ -8,8 +8,29 @@
  * context share its pages (harness/browsers/isolation.ts says when that is safe). Everything a check learns is
  * keyed by its URL, so checks of different cases may run side by side.
  */
-import type { BrowserContext, CDPSession, Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import type { BrowserContext, CDPSession, Frame, Page } from '@playwright/test';
 import { timed } from '../browsers/timings.ts';
+
+/**
+ * Where a page of origin `null` lives: a sandboxed iframe (`sandbox="allow-scripts"`, no allow-same-origin) in a
+ * page of this origin. Its document has an opaque origin, so its requests carry `Origin: null`
+ * (https://html.spec.whatwg.org/multipage/browsers.html#sandboxed-origin-browsing-context-flag).
+ */
+export const OPAQUE_PARENT = 'https://sandbox-parent.example';
+
+/** The page-side code of markup requests (an element inserted into the page), evaluated there as text. */
+const MARKUP_SCRIPT = readFileSync(new URL('./markup.page.js', import.meta.url), 'utf8');
+
+/** How long an element may take to load or fail before the check reports it as failed. */
+const MARKUP_TIMEOUT_MS = 15_000;
+
+export interface MarkupLoad {
+  url: string;
+  initiator: 'font' | 'img' | 'video' | 'script';
+  /** img and video: the crossorigin attribute; absent: none (a no-cors request). */
+  crossorigin?: 'anonymous';
+}
 
 export interface PageRequest {
   url: string;
@@ -40,6 +61,8 @@ export interface BrowserObservation {
   reason?: string;
   /** Chromium only: whether DevTools saw a preflight (on live targets, where no request log exists). */
   preflightSeenByDevtools?: boolean;
+  /** Markup img and video: whether the page could read the pixels drawn from it. */
+  canvas?: 'readable' | 'tainted';
 }
 
 /** How long to wait for DevTools to report a failed request after fetch() rejected: it usually already has. */
@@ -99,6 +122,8 @@ class DevtoolsWatch {
 
 interface OriginPage {
   page: Page;
+  /** Where the page's code runs: the main frame, or for origin null the sandboxed iframe. */
+  frame: Frame;
   devtools?: DevtoolsWatch;
 }
 
@@ -131,16 +156,17 @@ export class BrowserSession {
         devtools = new DevtoolsWatch(cdp);
         await cdp.send('Network.enable');
       }
-      await page.goto(`${origin}/`);
-      return { page, devtools };
+      await page.goto(`${origin === 'null' ? OPAQUE_PARENT : origin}/`);
+      const frame = origin === 'null' ? await sandboxedFrame(page) : page.mainFrame();
+      return { page, frame, devtools };
     });
   }
 
   async fetch(origin: string, request: PageRequest): Promise<BrowserObservation> {
-    const { page, devtools } = await this.page(origin);
+    const { frame, devtools } = await this.page(origin);
     const mark = devtools?.mark(request.url);
     const result = await timed('fetch', () =>
-      page.evaluate(async (r) => {
+      frame.evaluate(async (r) => {
         try {
           // This runs in the page: the browser's fetch, whose options Node's types do not all know.
           const init: Record<string, unknown> = {
@@ -182,6 +208,24 @@ export class BrowserSession {
     return { outcome: 'blocked', readable: [], error: result.error, reason, preflightSeenByDevtools };
   }
 
+  /**
+   * Markup makes the request: the page inserts an element (an @font-face rule, an <img>, a <video>, a module
+   * <script>) and reports whether it loaded, and for an image or a video whether a canvas it was drawn to stays
+   * readable (harness/clients/markup.page.js). The page learns nothing else: no status, no headers.
+   */
+  async load(origin: string, request: MarkupLoad): Promise<BrowserObservation> {
+    const { frame, devtools } = await this.page(origin);
+    const mark = devtools?.mark(request.url);
+    const spec = { ...request, timeoutMs: MARKUP_TIMEOUT_MS };
+    const result = (await timed('fetch', () =>
+      frame.evaluate(`${MARKUP_SCRIPT}\nloadByMarkup(${JSON.stringify(spec)})`),
+    )) as { loaded: boolean; error?: string; canvas?: 'readable' | 'tainted' };
+    const preflightSeenByDevtools = devtools && mark ? devtools.preflightSince(request.url, mark) : undefined;
+    if (result.loaded) return { outcome: 'allowed', readable: [], canvas: result.canvas, preflightSeenByDevtools };
+    const reason = devtools && mark ? await devtools.failureSince(request.url, mark) : undefined;
+    return { outcome: 'blocked', readable: [], error: result.error, reason, preflightSeenByDevtools };
+  }
+
   /** The cookies the context holds, by name and domain (never their values). */
   async cookies(): Promise<string[]> {
     return (await this.context.cookies()).map((c) => `${c.name} for ${c.domain}`);
@@ -190,4 +234,19 @@ export class BrowserSession {
   async close() {
     await this.context.close();
   }
+}
+
+/** A sandboxed iframe (scripts allowed, origin opaque) added to the page, and its frame once loaded. */
+async function sandboxedFrame(page: Page): Promise<Frame> {
+  // Page-side code as text: the harness is type-checked without the DOM's types.
+  await page.evaluate(`new Promise((resolve) => {
+    const iframe = document.createElement('iframe');
+    iframe.setAttribute('sandbox', 'allow-scripts');
+    iframe.srcdoc = '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>';
+    iframe.addEventListener('load', resolve, { once: true });
+    document.body.append(iframe);
+  })`);
+  const frame = await (await page.$('iframe'))?.contentFrame();
+  if (!frame) throw new Error(`the sandboxed iframe of ${OPAQUE_PARENT} has no frame`);
+  return frame;
 }

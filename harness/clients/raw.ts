@@ -5,6 +5,7 @@
  */
 import { type Dispatcher, request } from 'undici';
 import type { CaseRequest } from '../cases/model.ts';
+import { markupRequest } from '../fetch/initiators.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import type { Target, TargetResponse } from '../targets/target.ts';
 import { type SignedChecksum, tamperSignature } from './presign.ts';
@@ -70,11 +71,14 @@ export function requestBody(r: CaseRequest): string | undefined {
 export async function sendRaw(target: Target, bucket: string, prefix: string, r: CaseRequest): Promise<RawExchange> {
   const auth = r.auth ?? 'none';
   const url = await requestUrl(target, bucket, prefix, r);
-  const pageHeaders = r.headers ?? {};
-  const origin: Record<string, string> = r.from === undefined ? {} : { origin: r.from };
+  // Markup (an <img>, a font…) sends what the browser adds, and Origin only in cors mode; it is never preflighted.
+  const markup = markupRequest(r);
+  const pageHeaders = markup?.headers ?? r.headers ?? {};
+  const origin: Record<string, string> = r.from === undefined || markup?.cors === false ? {} : { origin: r.from };
 
   const decision = decidePreflight(r.method, pageHeaders);
-  const wanted = r.method !== 'OPTIONS' && r.from !== undefined && (decision.needed || r.sendPreflight === 'always');
+  const wanted =
+    !markup && r.method !== 'OPTIONS' && r.from !== undefined && (decision.needed || r.sendPreflight === 'always');
   let preflight: Leg | undefined;
   if (wanted) {
     const headers: Record<string, string> = { ...origin, 'access-control-request-method': r.method };

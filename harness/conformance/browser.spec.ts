@@ -19,6 +19,7 @@ import { redactUrl } from '../check/redact.ts';
 import type { BrowserObservation, BrowserSession } from '../clients/browser.ts';
 import { type RawExchange, requestUrl, sendRaw } from '../clients/raw.ts';
 import { RequestLogClient } from '../clients/request-log.ts';
+import { isMarkup, markupRequest } from '../fetch/initiators.ts';
 import { predictBrowser } from '../fetch/predict.ts';
 import { decidePreflight } from '../fetch/preflight.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
@@ -75,7 +76,7 @@ function bucketOf(run: CaseRun, cases: LoadedCase[]): CaseRun {
   return readRunState().cases[cases[0].id] ?? run;
 }
 
-/** What a page's fetch() gave, and the milliseconds (Date.now()) between which it was sent and settled. */
+/** What a page's fetch() (or its markup) gave, and the milliseconds (Date.now()) between which it was sent and settled. */
 interface Sent {
   result: BrowserObservation;
   started: number;
@@ -84,18 +85,24 @@ interface Sent {
 
 async function send(session: BrowserSession, url: string, request: CaseRequest & { from: string }): Promise<Sent> {
   const started = Date.now();
-  const result = await session.fetch(request.from, {
-    url,
-    method: request.method,
-    headers: request.headers ?? {},
-    body: request.body,
-    credentials: request.credentials ?? 'same-origin',
-    // no-store keeps the HTTP cache out of the checks, unless the case asks otherwise.
-    cache: request.cache ?? 'no-store',
-    wantBody:
-      request.expect?.browser?.body !== undefined || Object.values(request.capture ?? {}).some((x) => 'xml' in x),
-    bodyBytes: request.bodyBytes,
-  });
+  // Markup (a font, an image, a video, a module script) makes its own request; otherwise the page calls fetch().
+  const markup = markupRequest(request);
+  const initiator = request.initiator;
+  const result =
+    markup && isMarkup(initiator)
+      ? await session.load(request.from, { url, initiator, crossorigin: markup.cors ? 'anonymous' : undefined })
+      : await session.fetch(request.from, {
+          url,
+          method: request.method,
+          headers: request.headers ?? {},
+          body: request.body,
+          credentials: request.credentials ?? 'same-origin',
+          // no-store keeps the HTTP cache out of the checks, unless the case asks otherwise.
+          cache: request.cache ?? 'no-store',
+          wantBody:
+            request.expect?.browser?.body !== undefined || Object.values(request.capture ?? {}).some((x) => 'xml' in x),
+          bodyBytes: request.bodyBytes,
+        });
   return { result, started, ended: Date.now() };
 }
 
@@ -114,7 +121,10 @@ function observed(
   within = false,
 ): Observed {
   const { result } = sent;
-  const needed = decidePreflight(request.method, request.headers ?? {}).needed;
+  // A markup request sets no header of its own and is never preflighted; a no-cors one carries no Origin.
+  const markup = markupRequest(request);
+  const needed = markup ? false : decidePreflight(request.method, request.headers ?? {}).needed;
+  const sentOrigin = markup?.cors === false ? undefined : request.from;
   let preflightSent = result.preflightSeenByDevtools;
   let actualReached: boolean | undefined;
   let preflightStatus: number | undefined;
@@ -124,7 +134,7 @@ function observed(
       (e) =>
         e.path === pathname &&
         e.host.replace(/:\d+$/, '') === hostname &&
-        e.origin === request.from &&
+        e.origin === sentOrigin &&
         USER_AGENT[browserName]?.(e.userAgent ?? '') &&
         (!within || (Date.parse(e.at) >= sent.started && Date.parse(e.at) <= sent.ended)),
     );
@@ -162,7 +172,9 @@ function compare(
   const note = (description: string) => info.annotations.push({ type: 'note', description });
   const assumed = expected.assumed;
   const summary = (o: Observed) =>
-    o.outcome === 'allowed' ? `allowed (${o.status})` : `blocked${o.reason ? ` (${o.reason})` : ''}: ${o.error ?? ''}`;
+    o.outcome === 'allowed'
+      ? `allowed (${o.status ?? 'loaded'})`
+      : `blocked${o.reason ? ` (${o.reason})` : ''}: ${o.error ?? ''}`;
   if (expected.outcome !== observed.outcome) {
     out.push({ path: [...at, 'outcome'], expected: expected.outcome, received: summary(observed), assumed });
     return out;
@@ -208,6 +220,14 @@ function compare(
       path: [...at, 'body'],
       expected: JSON.stringify(expected.body),
       received: JSON.stringify(observed.body ?? null),
+      assumed,
+    });
+  }
+  if (expected.canvas !== undefined && observed.canvas !== expected.canvas) {
+    out.push({
+      path: [...at, 'canvas'],
+      expected: `canvas ${expected.canvas}`,
+      received: observed.canvas ? `canvas ${observed.canvas}` : '(nothing drawn)',
       assumed,
     });
   }
@@ -327,7 +347,7 @@ async function judge(c: LoadedCase, step: Step & { kind: 'request' }, browserNam
 /**
  * Whether a case's checks can be made in a batch (README, "Browsers"): a simple case (no steps to run between
  * its requests) in the shared context (no credentials: the cookie jar), outside the custom-domain zone's turns,
- * and with no request that waits on purpose.
+ * with no request that waits on purpose, and none made by markup or from a sandboxed frame (origin null).
  */
 function batchable(c: LoadedCase): boolean {
   return (
@@ -337,7 +357,15 @@ function batchable(c: LoadedCase): boolean {
     !usesCaptures(c) &&
     zoneUse(c) === undefined &&
     zoneWideFromEnv() !== 'only' &&
-    c.steps.every((s) => s.kind !== 'request' || (!s.request.delaySeconds && s.request.credentials !== 'include'))
+    c.steps.every(
+      (s) =>
+        s.kind !== 'request' ||
+        (!s.request.delaySeconds &&
+          s.request.credentials !== 'include' &&
+          // Markup and sandboxed frames: checked one at a time, with the request log showing the request they make.
+          !markupRequest(s.request) &&
+          s.request.from !== 'null'),
+    )
   );
 }
 
@@ -514,10 +542,7 @@ function oneAtATime(c: LoadedCase) {
         // bucket, so that the page's requests around it run as in the app.
         const server = usesCaptures(c) && (request.from === undefined || request.auth === 'signed');
         if (!server) {
-          test.skip(
-            request.from === undefined || request.from === 'null',
-            'a browser check needs a page origin (from)',
-          );
+          test.skip(request.from === undefined, 'a browser check needs a page origin (from)');
           test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
           test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
         }
@@ -594,6 +619,17 @@ function oneAtATime(c: LoadedCase) {
         ) {
           failWith(
             `${browserName} sent the ${request.method} although its preflight answered ${observed.preflightStatus}`,
+          );
+        }
+
+        // Markup and sandboxed frames shape the request themselves (Origin or none, Origin null): the emulator's
+        // log must show the request the case describes, or the check observed some other request.
+        const markup = markupRequest(request);
+        if ((markup || from === 'null') && observed.actualReached === false) {
+          const origin = markup?.cors === false ? 'without Origin' : `with Origin ${from}`;
+          failWith(
+            `the emulator logged no ${request.method} of ${request.key} from ${browserName} ${origin}: ` +
+              `the page did not make the request ${c.file} describes`,
           );
         }
 

@@ -183,7 +183,9 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
       run.surfaces = [...available];
       await change(() => target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain'));
       for (const object of c.objects) {
-        await change(() => target.putObject(bucket, `${prefix}${object.key}`, object.body ?? '', object.contentType));
+        await change(() =>
+          target.putObject(bucket, `${prefix}${object.key}`, object.bytes ?? object.body ?? '', object.contentType),
+        );
       }
       // Every case's first apply happens here, all at once, so that the waits overlap.
       const first = c.steps[0];

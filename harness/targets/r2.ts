@@ -80,7 +80,7 @@ export class R2Target implements Target {
     method: string,
     url: string,
     headers: Record<string, string>,
-    body?: string,
+    body?: string | Uint8Array,
     signQuery = false,
     expires?: number,
   ) {
@@ -102,7 +102,7 @@ export class R2Target implements Target {
   private async s3(
     method: string,
     url: string,
-    body?: string,
+    body?: string | Uint8Array,
     headers: Record<string, string> = {},
   ): Promise<TargetResponse> {
     const signed = await this.signer(method, url, headers, body).sign();
@@ -185,7 +185,12 @@ export class R2Target implements Target {
       this.fail(`deleting the CORS policy of '${bucket}'`, response, bucket);
   }
 
-  async putObject(bucket: string, key: string, body: string, contentType = 'application/octet-stream'): Promise<void> {
+  async putObject(
+    bucket: string,
+    key: string,
+    body: string | Uint8Array,
+    contentType = 'application/octet-stream',
+  ): Promise<void> {
     const response = await this.s3('PUT', this.bucketUrl(bucket, key), body, { 'content-type': contentType });
     if (response.status !== 200) this.fail(`writing object '${key}' to '${bucket}'`, response, bucket);
   }

@@ -58,7 +58,7 @@ export interface Target {
   /** Whether the REST API can be used (a token was given). */
   hasRestApi: boolean;
 
-  putObject(bucket: string, key: string, body: string, contentType?: string): Promise<void>;
+  putObject(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<void>;
   deleteObject(bucket: string, key: string): Promise<void>;
   listObjects(bucket: string, prefix: string): Promise<string[]>;
 

@@ -24,6 +24,34 @@ test('every kind of problem the loader knows has a fixture', () => {
     ['invalid policy file', /bad-rules\.json:6:28 {2}rules\[0\]\.allowed\.methods\[1\]: method 'PATCH'/],
     ['presigner without auth: presigned', /presigner-misuse\.yaml:10:5 {2}requests\[0\]\.presigner: presigner applies/],
     [
+      'markup initiator with PUT',
+      /initiator-misuse\.yaml:15:13 {2}requests\[0\]\.method: a font loaded by markup is fetched with GET, not PUT/,
+    ],
+    [
+      'markup initiator with canvas',
+      /initiator-misuse\.yaml:30:67 {2}requests\[1\]\.expect\.browser\.canvas: canvas applies to initiators img and video/,
+    ],
+    [
+      'markup initiator without expect.browser',
+      /initiator-misuse\.yaml:37:7 {2}requests\[2\]\.expect: initiator img needs expect\.browser/,
+    ],
+    [
+      'bodyFile missing',
+      /body-file\.yaml:7:35 {2}objects\[0\]\.bodyFile: cannot read test\/fixtures\/lint\/broken\/no-such-asset\.png: no such file/,
+    ],
+    [
+      'bodyFile outside the project',
+      /body-file\.yaml:8:35 {2}objects\[1\]\.bodyFile: \/etc\/hostname is outside the working directory/,
+    ],
+    [
+      'body and bodyFile',
+      /body-and-body-file\.yaml:7:5 {2}objects\[0\]: give the content as body or bodyFile, not both/,
+    ],
+    [
+      'markup request of a key loaded before',
+      /initiator-misuse\.yaml:58:10 {2}requests\[5\]\.key: an earlier markup request of this case loaded 'e\.png'/,
+    ],
+    [
       'a captured value used before it is captured',
       /capture-misuse\.yaml:11:41 {2}requests\[0\]\.query\.uploadId: uses \$\{uploadId\}, which no earlier request captures/,
     ],

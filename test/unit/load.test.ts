@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { loadCases } from '../../harness/cases/load.ts';
 
@@ -77,5 +78,14 @@ describe('steps', () => {
     // `- id: http-origin` is the second request; its `from` line follows.
     const at = c.locate(['requests', 1, 'from']);
     assert.deepEqual(at, { line: 26, col: 11 });
+  });
+});
+
+describe('objects seeded from a file', () => {
+  test('bodyFile is read, relative to the case file, into the bytes the set-up uploads', () => {
+    const { cases } = loadCases(['cases/markup/img-crossorigin-canvas-readable.yaml']);
+    const [object] = cases[0].objects;
+    assert.equal(object.bodyFile, '../assets/pixel.png');
+    assert.deepEqual(object.bytes, readFileSync('cases/assets/pixel.png'));
   });
 });
