@@ -53,12 +53,15 @@ export function findCaseFiles(paths: string[]): { files: string[]; missing: stri
 
 export function loadCases(paths: string[]): LoadResult {
   const { files, missing } = findCaseFiles(paths);
+  // Where a case's bodyFile may lie: the working directory, or a folder of cases being loaded (a corpus kept
+  // outside the project, or a copy of it).
+  const roots = [process.cwd(), ...paths.map((p) => path.resolve(p))];
   const problems: Problem[] = [];
   const cases: LoadedCase[] = [];
   const firstById = new Map<string, { file: string; line: number; col: number }>();
 
   for (const file of files) {
-    const loaded = loadCaseFile(file, problems);
+    const loaded = loadCaseFile(file, problems, roots);
     if (!loaded) continue;
     const at = loaded.locate(['id']);
     const first = firstById.get(loaded.id);
@@ -94,7 +97,7 @@ interface RawCase {
 }
 type RawPolicy = { dashboard: unknown } | { rules: unknown } | { xml: string } | { file: string } | null;
 
-function loadCaseFile(absolute: string, problems: Problem[]): LoadedCase | undefined {
+function loadCaseFile(absolute: string, problems: Problem[], roots: string[]): LoadedCase | undefined {
   const file = displayPath(absolute);
   let text: string;
   try {
@@ -153,7 +156,7 @@ function loadCaseFile(absolute: string, problems: Problem[]): LoadedCase | undef
   const steps = stepsOf(raw, absolute, report, problems);
   checkRequests(raw, steps, report);
   checkCaptures(steps, report);
-  const objects = (raw.objects ?? []).map((object, i) => withBodyFile(object, i, absolute, report));
+  const objects = (raw.objects ?? []).map((object, i) => withBodyFile(object, i, absolute, roots, report));
   if (problems.length > before) return undefined;
   return {
     file,
@@ -174,17 +177,27 @@ const BODY_FILE_LIMIT = 1024 * 1024;
 
 /**
  * An object whose content is a file: its bytes, read now. The file is named relative to the case file and must
- * lie inside the working directory, so that a case can only upload files of the project it belongs to.
+ * lie inside the working directory or a folder of cases being loaded, so that a case can only upload files of
+ * the project or corpus it belongs to.
  */
-function withBodyFile(object: SeedObject, index: number, caseFile: string, report: Report): SeedObject {
+function withBodyFile(
+  object: SeedObject,
+  index: number,
+  caseFile: string,
+  roots: string[],
+  report: Report,
+): SeedObject {
   if (object.bodyFile === undefined) return object;
   const at = ['objects', index, 'bodyFile'];
   const absolute = path.resolve(path.dirname(caseFile), object.bodyFile);
-  const inside = path.relative(process.cwd(), absolute);
-  if (path.isAbsolute(object.bodyFile) || inside.startsWith('..') || path.isAbsolute(inside)) {
+  const within = (root: string) => {
+    const rel = path.relative(root, absolute);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  };
+  if (path.isAbsolute(object.bodyFile) || !roots.some(within)) {
     report(
       at,
-      `${object.bodyFile} is outside the working directory; name a file of the project, relative to the case file`,
+      `${object.bodyFile} is outside the working directory and the case folders loaded; name a file of the project, relative to the case file`,
     );
     return object;
   }

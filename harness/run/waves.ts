@@ -20,7 +20,7 @@
  * each pool running together; without that variable a live run leaves them out, and says so once.
  */
 import type { LoadedCase } from '../cases/model.ts';
-import { bucketsFromEnv, targetKind } from '../targets/from-env.ts';
+import { targetKind } from '../targets/from-env.ts';
 import { TargetError } from '../targets/target.ts';
 import { zoneUse } from './zone-lock.ts';
 
@@ -34,7 +34,9 @@ export function needsCustomDomain(c: LoadedCase): boolean {
  * (the harness attaches custom domains only on the emulator); none elsewhere.
  */
 export function customDomainCasesLeftOut(cases: LoadedCase[], env: NodeJS.ProcessEnv = process.env): LoadedCase[] {
-  if (targetKind(env) !== 'r2' || bucketsFromEnv(env).customPool.length > 0) return [];
+  // Only whether the variable lists a bucket: the target's other variables are checked (all at once) later.
+  const listed = (env.R2_CUSTOM_DOMAIN_BUCKETS ?? '').split(',').some((b) => b.trim() !== '');
+  if (targetKind(env) !== 'r2' || listed) return [];
   return cases.filter(needsCustomDomain);
 }
 
