@@ -254,7 +254,7 @@ let credentialsSent = false;
 
 /** Why a request is not checked in a browser at all, from its data; undefined when it is. */
 function notInBrowser(request: CaseRequest): string | undefined {
-  if (request.from === undefined || request.from === 'null') return 'a browser check needs a page origin (from)';
+  if (request.from === undefined) return 'a browser check needs a page origin (from)';
   if (request.method === 'OPTIONS') return 'a hand-made OPTIONS request is a raw check';
   if (request.auth === 'signed') return 'signed requests come from servers, not pages';
   return undefined;
@@ -285,7 +285,15 @@ interface Made {
  * The verdict on one observation: attached to the test, then compared with the case's `expect.browser`, or with
  * the standard's prediction from the raw exchange (and the deviations list).
  */
-async function judge(c: LoadedCase, step: Step & { kind: 'request' }, browserName: string, info: TestInfo, made: Made) {
+async function judge(
+  c: LoadedCase,
+  step: Step & { kind: 'request' },
+  browserName: string,
+  info: TestInfo,
+  made: Made,
+  /** What the check's captures found missing (a flow's values JavaScript could not read). */
+  captured: Mismatch[] = [],
+) {
   const { request } = step;
   const { url, context, batch, sharedCookies, raw, observed } = made;
   const from = request.from as string;
@@ -313,12 +321,24 @@ async function judge(c: LoadedCase, step: Step & { kind: 'request' }, browserNam
     failWith(`${browserName} sent the ${request.method} although its preflight answered ${observed.preflightStatus}`);
   }
 
+  // Markup and sandboxed frames shape the request themselves (Origin or none, Origin null): the emulator's log
+  // must show the request the case describes, or the check observed some other request.
+  const markup = markupRequest(request);
+  if ((markup || from === 'null') && observed.actualReached === false) {
+    const origin = markup?.cors === false ? 'without Origin' : `with Origin ${from}`;
+    failWith(
+      `the emulator logged no ${request.method} of ${request.key} from ${browserName} ${origin}: ` +
+        `the page did not make the request ${c.file} describes`,
+    );
+  }
+
   const where = [...step.path, 'expect', 'browser'];
   if (expected) {
     const mismatches = compare(browserName, expected, observed, where, info);
-    failOnMismatches(c, mismatches);
+    failOnMismatches(c, [...mismatches, ...captured]);
     return;
   }
+  failOnMismatches(c, captured);
   const standard = prediction as NonNullable<typeof prediction>;
   const agrees =
     standard.outcome === observed.outcome && (observed.outcome === 'blocked' || standard.status === observed.status);
@@ -525,6 +545,7 @@ function oneAtATime(c: LoadedCase) {
       const before = pending;
       pending = [];
       const request = step.request;
+      const requestStep = step;
       test(request.id, async ({ browserName, browser, shared }, info) => {
         await zoneTurn(c, step);
         // For the conformance page's header (harness/report/reporter.ts).
@@ -542,9 +563,8 @@ function oneAtATime(c: LoadedCase) {
         // bucket, so that the page's requests around it run as in the app.
         const server = usesCaptures(c) && (request.from === undefined || request.auth === 'signed');
         if (!server) {
-          test.skip(request.from === undefined, 'a browser check needs a page origin (from)');
-          test.skip(request.method === 'OPTIONS', 'a hand-made OPTIONS request is a raw check');
-          test.skip(request.auth === 'signed', 'signed requests come from servers, not pages');
+          const skip = notInBrowser(request);
+          test.skip(skip !== undefined, skip);
         }
         const main = caseRun(c);
         const mine = isSimple(c) ? main : main.perBrowser?.[browserName];
@@ -572,17 +592,10 @@ function oneAtATime(c: LoadedCase) {
         let sharedCookies: string[] | undefined;
         if (context === 'shared' && credentialsSent) {
           sharedCookies = await session.cookies();
-          const carried = sharedCookies;
-          if (carried.length > 0) {
-            failWith(
-              `the browser context this worker shares carries cookies an earlier case was answered with (${carried.join(', ')}); ` +
-                'a case that sends credentials needs a context of its own (CORS_BROWSER_CONTEXT=auto gives it one)',
-            );
-          }
+          if (sharedCookies.length > 0) carriedCookies(sharedCookies);
         }
         const from = request.from as string;
         const expected = request.expect?.browser;
-        if (expected?.assumed) info.annotations.push({ type: 'assumed', description: expected.assumed });
 
         const why = context === 'own' && mode === 'auto' ? ownContextReason(c) : undefined;
         if (why) info.annotations.push({ type: 'own browser context', description: why });
@@ -599,74 +612,10 @@ function oneAtATime(c: LoadedCase) {
           expected ? undefined : sendRaw(workerTarget(), at.bucket, at.prefix, sent),
           observe(session, browserName, url, { ...sent, from }),
         ]);
-        const prediction = raw
-          ? predictBrowser({ origin: from, method: request.method, headers: request.headers ?? {}, credentials }, raw)
-          : undefined;
-        await info.attach('browser observation', {
-          body: JSON.stringify({ url: redactUrl(url), context, sharedCookies, ...observed, prediction }, null, 2),
-          contentType: 'application/json',
-        });
-        if (observed.reason) info.annotations.push({ type: 'blocked because', description: observed.reason });
-        if (observed.outcome === 'blocked' && browserName !== 'chromium') {
-          info.annotations.push({ type: 'note', description: `${browserName} gives no reason for a blocked request` });
-        }
-
-        // The point of the design: a request whose preflight failed never reaches the server.
-        if (
-          observed.preflightStatus !== undefined &&
-          (observed.preflightStatus < 200 || observed.preflightStatus > 299) &&
-          observed.actualReached
-        ) {
-          failWith(
-            `${browserName} sent the ${request.method} although its preflight answered ${observed.preflightStatus}`,
-          );
-        }
-
-        // Markup and sandboxed frames shape the request themselves (Origin or none, Origin null): the emulator's
-        // log must show the request the case describes, or the check observed some other request.
-        const markup = markupRequest(request);
-        if ((markup || from === 'null') && observed.actualReached === false) {
-          const origin = markup?.cors === false ? 'without Origin' : `with Origin ${from}`;
-          failWith(
-            `the emulator logged no ${request.method} of ${request.key} from ${browserName} ${origin}: ` +
-              `the page did not make the request ${c.file} describes`,
-          );
-        }
-
         // A capture is what JavaScript could read: a header the policy does not expose is not there.
         const readable = { headers: observed.headers ?? {}, body: observed.body };
         const captured = keepCaptures(c, run, sent, step.path, readable, `JavaScript in ${browserName}`);
-        const where = [...step.path, 'expect', 'browser'];
-        if (expected) {
-          const mismatches = compare(browserName, expected, observed, where, info);
-          failOnMismatches(c, [...mismatches, ...captured]);
-          return;
-        }
-        failOnMismatches(c, captured);
-        const standard = prediction as NonNullable<typeof prediction>;
-        const agrees =
-          standard.outcome === observed.outcome &&
-          (observed.outcome === 'blocked' || standard.status === observed.status);
-        const title = `${c.id} › ${request.id}`;
-        const listed = deviationsOf(browserName).find((d) => d.test === title);
-        const predicted = `${standard.outcome}${standard.reason ? ` (${standard.reason}: ${standard.detail})` : standard.status ? ` (${standard.status})` : ''}`;
-        const seen = `${observed.outcome}${observed.outcome === 'allowed' ? ` (${observed.status})` : observed.reason ? ` (${observed.reason})` : ''}`;
-        if (!agrees && listed) {
-          info.annotations.push({ type: 'known deviation', description: listed.reason });
-          return;
-        }
-        if (!agrees) {
-          failWith(
-            `${browserName} deviates from the Fetch standard: from the responses the target sent, the standard predicts ` +
-              `${predicted}; ${browserName} ${seen}.\nIf this is how ${browserName} behaves, list '${title}' under ${browserName} in ` +
-              'harness/browsers/deviations.yaml with the reason.',
-          );
-        }
-        if (listed) {
-          failWith(
-            `'${title}' is listed as a ${browserName} deviation ("${listed.reason}"), but ${browserName} now does what the standard predicts (${predicted}); remove it from harness/browsers/deviations.yaml`,
-          );
-        }
+        await judge(c, requestStep, browserName, info, { url, context, sharedCookies, raw, observed }, captured);
       }
 
       /** The app's server's request in a flow: raw, its raw expectations checked, its captures kept. */
