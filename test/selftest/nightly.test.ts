@@ -51,8 +51,16 @@ after(() => {
   for (const child of children) if (child.pid && child.exitCode === null) child.kill('SIGKILL');
 });
 
+/**
+ * `npm run <script>` as a user runs it. One Playwright worker per wave unless the test says otherwise: a wave here
+ * holds a case or three of raw checks taking milliseconds, and each further worker is a process costing seconds
+ * of CPU to start; what these tests assert (waves, journals, merged reports) does not depend on it.
+ */
 function npmRun(script: string, env: NodeJS.ProcessEnv, args: string[] = []) {
-  const child = spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], { cwd: ROOT, env });
+  const child = spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], {
+    cwd: ROOT,
+    env: { CORS_WORKERS: '1', ...env },
+  });
   children.push(child);
   let output = '';
   child.stdout?.on('data', (d) => {
@@ -88,7 +96,11 @@ function results(file: string): Map<string, string[]> {
   return found;
 }
 
-const CASES = 5;
+/**
+ * Four cases: live-04 is a sequence that changes its bucket's policy during the tests (writeCases), (b)'s waves
+ * of three end with a short one, and each is one wave of (a) and (c): a Playwright run of its own.
+ */
+const CASES = 4;
 /** Requests of writeCases(n): two per case, as `[case, request]`. */
 const requestsOf = (n: number) =>
   Array.from({ length: n }, (_, i) => {
