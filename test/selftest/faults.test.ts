@@ -8,7 +8,8 @@ import { ONE_WORKER, runSuite, suiteEnv } from './run-suite.ts';
 
 const CASES = 'test/fixtures/selftest/cases';
 
-describe('self-tests: the suite against a deliberately misconfigured emulator', () => {
+// Each run has an emulator, state and reports of its own (run-suite.ts): the runs of a group go at once.
+describe('self-tests: the suite against a deliberately misconfigured emulator', { concurrency: true }, () => {
   test('control: the well-behaved emulator passes every fixture', async () => {
     const result = await runSuite(suiteEnv({ ...ONE_WORKER, CORS_CASES: CASES }));
     assert.equal(result.code, 0, result.output);
@@ -85,7 +86,9 @@ describe('self-tests: the suite against a deliberately misconfigured emulator', 
   });
 });
 
-describe('self-tests: configuration errors stop the run before any test, naming what is wrong', () => {
+describe('self-tests: configuration errors stop the run before any test, naming what is wrong', {
+  concurrency: true,
+}, () => {
   test('a live target without credentials names every missing variable', async () => {
     const result = await runSuite(suiteEnv({ ...ONE_WORKER, CORS_CASES: CASES, CORS_TARGET: 'r2' }));
     assert.equal(result.code, 1);
