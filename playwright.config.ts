@@ -12,9 +12,13 @@ const browsers = detectBrowsers();
 const reports = process.env.CORS_REPORTS_DIR ?? 'reports';
 // Said once, by the main process (workers load this file too).
 if (!process.env.TEST_WORKER_INDEX) for (const note of browsers.notes) console.log(`[r2-cors] ${note}`);
-/** At most this many workers per browser project (README, "Browsers"): each worker launches a browser of its own. */
-const browserWorkers = process.env.CORS_BROWSER_WORKERS ? Number(process.env.CORS_BROWSER_WORKERS) : undefined;
-if (browserWorkers !== undefined && !(Number.isInteger(browserWorkers) && browserWorkers >= 1))
+/**
+ * Workers per browser project (README, "Browsers"; default 1): each worker launches a browser of its own and
+ * navigates a page to every origin its cases name, so one worker per browser does the least work; its batches
+ * keep its checks side by side.
+ */
+const browserWorkers = Number(process.env.CORS_BROWSER_WORKERS ?? 1);
+if (!(Number.isInteger(browserWorkers) && browserWorkers >= 1))
   throw new Error(`CORS_BROWSER_WORKERS=${process.env.CORS_BROWSER_WORKERS}: expected a whole number, 1 or more`);
 
 export default defineConfig({
@@ -37,13 +41,15 @@ export default defineConfig({
     // The conformance page, conformance.json, summary.md and observations.json (reports/README.md).
     ['./harness/report/reporter.ts', { outputDir: reports, htmlFolder: 'html' }],
   ],
+  // The browsers first: they take longest, so their workers start at once and the raw project's checks fill
+  // the other workers beside them.
   projects: [
-    { name: 'raw', testMatch: 'raw.spec.ts' },
     ...browsers.found.map((b) => ({
       name: b.name,
       testMatch: 'browser.spec.ts',
       workers: browserWorkers,
       use: { browserName: b.name, headless: true, launchOptions: b.launchOptions },
     })),
+    { name: 'raw', testMatch: 'raw.spec.ts' },
   ],
 });

@@ -40,11 +40,14 @@ async function deleteOwnLeftovers(setup: TargetSetup, held: LiveRun[]): Promise<
     const run = mine.exec(bucket)?.[1];
     if (!run || journaled.has(bucket) || held.some((r) => r.runId === run)) continue;
     try {
+      const uploads = await target.listMultipartUploads(bucket, '');
+      for (const u of uploads) await target.abortMultipart(bucket, u.key, u.uploadId);
       const objects = await target.listObjects(bucket, '');
       for (const key of objects) await target.deleteObject(bucket, key);
       await target.deleteBucket?.(bucket);
+      const open = uploads.length > 0 ? ` and ${uploads.length} open multipart upload(s)` : '';
       console.log(
-        `deleted ${bucket}: created by run ${run}, which left no journal here; ${objects.length} object(s) with it`,
+        `deleted ${bucket}: created by run ${run}, which left no journal here; ${objects.length} object(s)${open} with it`,
       );
     } catch (error) {
       failed += 1;
@@ -54,8 +57,14 @@ async function deleteOwnLeftovers(setup: TargetSetup, held: LiveRun[]): Promise<
   return failed;
 }
 
-/** Deletes leftover objects (the harness's own prefix: safe); says what it cannot do about a leftover policy. */
+/**
+ * Deletes leftover objects and aborts leftover uploads (the harness's own prefix: safe); says what it cannot do
+ * about a leftover policy.
+ */
 async function cleanLeftover(target: Target, l: Leftover, deletePolicies: boolean): Promise<boolean> {
+  for (const u of l.uploads) await target.abortMultipart(l.bucket, u.key, u.uploadId);
+  if (l.uploads.length > 0)
+    console.log(`cleaned ${l.bucket}: ${l.uploads.length} open multipart upload(s) of an interrupted run aborted`);
   for (const key of l.objects) await target.deleteObject(l.bucket, key);
   if (l.objects.length > 0)
     console.log(`cleaned ${l.bucket}: ${l.objects.length} object(s) of an interrupted run deleted`);
@@ -85,13 +94,13 @@ the bucket's original CORS policy and the prefix its objects go under (or that t
 A run that ends normally, or is stopped with Ctrl-C, puts the bucket back itself. After a crash, a killed
 runner or a lost machine, this command does it: for every pending journal of the target configured in the
 environment (CORS_TARGET, R2_* or S3_* variables, as for a run), it puts the original policy back (or deletes
-the policy if there was none), deletes every object under the run's prefix (a bucket the run created: every
-object and the bucket), and removes the journal. Journals of other targets are listed and left alone.
+the policy if there was none), aborts the multipart uploads left open and deletes every object under the
+run's prefix (a bucket the run created: every upload, every object and the bucket), and removes the journal. Journals of other targets are listed and left alone.
 
 A run still alive holds its journals: restore does not touch them beside it, and says so (--wait to wait).
 
 It then looks for leftovers no journal covers (on the buckets of R2_BUCKETS / S3_BUCKETS, else on every
-bucket): objects under r2-cors-run-*/ are deleted; a policy carrying the harness's marks (the probe origin
+bucket): objects under r2-cors-run-*/ are deleted and uploads open there aborted; a policy carrying the harness's marks (the probe origin
 https://r2-cors-probe-*.invalid or its exposed header) cannot be put back, since its owner's policy was never
 recorded: it is named, and deleted only with --delete-leftover-policies.
 

@@ -366,26 +366,20 @@ async function judge(
 
 /**
  * Whether a case's checks can be made in a batch (README, "Browsers"): a simple case (no steps to run between
- * its requests) in the shared context (no credentials: the cookie jar), outside the custom-domain zone's turns,
- * with no request that waits on purpose, and none made by markup or from a sandboxed frame (origin null).
+ * its requests, no captures), outside the custom-domain zone's turns, with no request that waits on purpose. A
+ * case that sends credentials is batched only where it gets a context of its own (`auto`): under
+ * `CORS_BROWSER_CONTEXT=worker` the cookie jar it leaves to the next check is the point.
  */
 function batchable(c: LoadedCase): boolean {
+  const credentialed = ownContextReason(c) !== undefined;
   return (
     batchSize > 1 &&
-    !wantsOwnContext(c, mode) &&
+    (!credentialed || mode === 'auto') &&
     isSimple(c) &&
     !usesCaptures(c) &&
     zoneUse(c) === undefined &&
     zoneWideFromEnv() !== 'only' &&
-    c.steps.every(
-      (s) =>
-        s.kind !== 'request' ||
-        (!s.request.delaySeconds &&
-          s.request.credentials !== 'include' &&
-          // Markup and sandboxed frames: checked one at a time, with the request log showing the request they make.
-          !markupRequest(s.request) &&
-          s.request.from !== 'null'),
-    )
+    c.steps.every((s) => s.kind !== 'request' || !s.request.delaySeconds)
   );
 }
 
@@ -409,14 +403,12 @@ function batch(group: LoadedCase[]) {
   const made = new Map<CaseRequest, Made | { error: unknown }>();
   let sharedCookies: string[] | undefined;
 
-  test.beforeAll(async ({ shared, browserName }, info) => {
+  test.beforeAll(async ({ shared, browser, browserName }, info) => {
     // A batch does the work of its cases' tests: it has their time (CORS_TEST_TIMEOUT each), not one test's.
     if (info.timeout > 0) info.setTimeout(info.timeout * group.length);
     const started = Date.now();
     made.clear();
     try {
-      // No check of a batch sends credentials: the jar is read once, before them all.
-      sharedCookies = credentialsSent ? await shared.cookies() : undefined;
       const log = workerRequestLog();
       const from = log ? await log.start() : 0;
       const sent: {
@@ -425,14 +417,25 @@ function batch(group: LoadedCase[]) {
         url: string;
         raw?: RawExchange;
         sent: Sent;
+        context: 'own' | 'shared';
       }[] = [];
       const checkCase = async (c: LoadedCase) => {
         const run = readRunState().cases[c.id];
         // Its tests fail with why (caseRun).
         if (!run || run.error) return;
         const at = bucketOf(run, cases);
+        const ownContext = wantsOwnContext(c, mode);
+        let session = shared;
         let ended = 0;
         let failed: unknown;
+        try {
+          if (ownContext) {
+            session = await openSession(browser, browserName);
+            credentialsSent = true;
+          }
+        } catch (error) {
+          failed = error;
+        }
         for (const step of c.steps) {
           if (step.kind !== 'request') continue;
           const request = step.request;
@@ -448,15 +451,16 @@ function batch(group: LoadedCase[]) {
             const page = { ...request, from: request.from as string };
             const [raw, done] = await Promise.all([
               request.expect?.browser ? undefined : sendRaw(workerTarget(), at.bucket, at.prefix, request),
-              send(shared, url, page),
+              send(session, url, page),
             ]);
             ended = done.ended;
-            sent.push({ request, page, url, raw, sent: done });
+            sent.push({ request, page, url, raw, sent: done, context: ownContext ? 'own' : 'shared' });
           } catch (error) {
             failed = error;
             made.set(request, { error });
           }
         }
+        if (session !== shared) await session.close();
       };
       const inTurn = group.filter(readsPreflightCache);
       await Promise.all([
@@ -468,6 +472,9 @@ function batch(group: LoadedCase[]) {
       let entries: LogEntry[] | undefined;
       try {
         entries = log ? await log.after(from) : undefined;
+        // Checks that send credentials do so in contexts of their own. The shared context's jar is read once,
+        // after every check of the batch: whatever an earlier batch or this one left there, its checks see.
+        sharedCookies = credentialsSent ? await shared.cookies() : undefined;
       } catch (error) {
         for (const s of sent) made.set(s.request, { error });
         return;
@@ -476,9 +483,9 @@ function batch(group: LoadedCase[]) {
         const observation = observed(browserName, s.url, s.page, s.sent, entries, true);
         made.set(s.request, {
           url: s.url,
-          context: 'shared',
+          context: s.context,
           batch: group.length,
-          sharedCookies,
+          sharedCookies: s.context === 'shared' ? sharedCookies : undefined,
           raw: s.raw,
           observed: observation,
         });
@@ -503,10 +510,12 @@ function batch(group: LoadedCase[]) {
             test.skip(skip !== undefined, skip);
             const run = caseRun(c);
             test.skip(!run.surfaces.includes(request.surface), noSurface(run, request));
-            if (sharedCookies && sharedCookies.length > 0) carriedCookies(sharedCookies);
             const mine = made.get(request);
             if (!mine) failWith(`the batch made no observation for ${c.id} › ${request.id}`);
             if ('error' in mine) throw mine.error;
+            if (mine.context === 'own') {
+              info.annotations.push({ type: 'own browser context', description: ownContextReason(c) ?? '' });
+            } else if (mine.sharedCookies && mine.sharedCookies.length > 0) carriedCookies(mine.sharedCookies);
             await judge(c, step, browserName, info, mine);
           } finally {
             record('check', started);

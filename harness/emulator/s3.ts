@@ -232,6 +232,7 @@ function operate(settings: S3Settings, r: S3Request, bucket: Bucket | undefined)
     }
     if (method === 'HEAD') return { status: 200, headers: [] };
     if (method === 'POST' && query.has('delete')) return deleteObjects(settings, bucket, r.body);
+    if (method === 'GET' && query.has('uploads')) return listMultipartUploads(bucket, query);
     // A GET with any other subresource (?acl, ?policy, ?versioning…) is an operation the emulator lacks.
     if (method === 'GET')
       return [...query.keys()].every((k) => LIST_PARAMS.has(k)) ? listObjects(bucket, query) : notImplemented();
@@ -381,10 +382,46 @@ function deleteObjects(settings: S3Settings, bucket: Bucket, body: Buffer): Repl
   return xmlReply(200, 'DeleteResult', { Deleted: keys.map((Key) => ({ Key })) });
 }
 
+/**
+ * ListMultipartUploads (`GET /<bucket>?uploads`): the uploads started and neither completed nor aborted, by key
+ * then upload id, `prefix` and `max-uploads` (≤ 1000) honoured, continued with `key-marker` and
+ * `upload-id-marker` as S3 does.
+ */
+function listMultipartUploads(bucket: Bucket, query: Map<string, string>): Reply {
+  const prefix = query.get('prefix') ?? '';
+  const maxUploads = Math.min(1000, Math.max(0, Number(query.get('max-uploads') ?? 1000) || 0));
+  const keyMarker = query.get('key-marker') ?? '';
+  const idMarker = query.get('upload-id-marker') ?? '';
+  const open = [...bucket.uploads.entries()]
+    .map(([uploadId, u]) => ({ key: u.key, uploadId, initiated: u.initiated }))
+    .filter((u) => u.key.startsWith(prefix))
+    .filter((u) => u.key > keyMarker || (u.key === keyMarker && idMarker !== '' && u.uploadId > idMarker))
+    .sort((a, b) => (a.key === b.key ? a.uploadId.localeCompare(b.uploadId) : a.key < b.key ? -1 : 1));
+  const page = open.slice(0, maxUploads);
+  const truncated = open.length > page.length;
+  const last = page.at(-1);
+  return xmlReply(200, 'ListMultipartUploadsResult', {
+    Bucket: bucket.name,
+    KeyMarker: keyMarker,
+    UploadIdMarker: idMarker,
+    ...(truncated && last ? { NextKeyMarker: last.key, NextUploadIdMarker: last.uploadId } : {}),
+    Prefix: prefix,
+    MaxUploads: maxUploads,
+    IsTruncated: truncated,
+    Upload: page.map((u) => ({
+      Key: u.key,
+      UploadId: u.uploadId,
+      Initiated: u.initiated.toISOString(),
+      StorageClass: 'STANDARD',
+    })),
+  });
+}
+
 function createMultipart(bucket: Bucket, key: string, headers: Record<string, string>): Reply {
   const uploadId = randomBytes(16).toString('hex');
   bucket.uploads.set(uploadId, {
     key,
+    initiated: new Date(),
     contentType: headers['content-type'] ?? 'application/octet-stream',
     metadata: metadataOf(headers),
     parts: new Map(),

@@ -27,6 +27,7 @@ interface PolicyVersion {
 
 export interface MultipartUpload {
   key: string;
+  initiated: Date;
   contentType: string;
   metadata: Record<string, string>;
   parts: Map<number, { body: Buffer; etag: string }>;

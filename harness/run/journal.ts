@@ -82,6 +82,7 @@ export async function restore(target: Target, journal: Journal): Promise<Restore
       removeJournal(journal);
       return { bucket, changed: false, text: `${bucket}: never created` };
     }
+    const aborted = await abortUploads(target, bucket, '');
     const objects = await target.listObjects(bucket, '');
     for (const key of objects) await target.deleteObject(bucket, key);
     await target.deleteBucket?.(bucket);
@@ -89,18 +90,34 @@ export async function restore(target: Target, journal: Journal): Promise<Restore
     return {
       bucket,
       changed: true,
-      text: `${bucket}: created by the run; ${objects.length} object(s) and the bucket deleted`,
+      text: `${bucket}: created by the run; ${objects.length} object(s)${uploadsText(aborted)} and the bucket deleted`,
     };
   }
+  // Uploads first: a part stored for an open upload is storage the bucket's owner pays for, listed nowhere else.
+  const aborted = await abortUploads(target, bucket, journal.prefix);
   const objects = await target.listObjects(bucket, journal.prefix);
   for (const key of objects) await target.deleteObject(bucket, key);
   const current = await target.getPolicy(bucket);
-  const changed = objects.length > 0 || JSON.stringify(current) !== JSON.stringify(journal.originalPolicy);
+  const changed =
+    objects.length > 0 || aborted > 0 || JSON.stringify(current) !== JSON.stringify(journal.originalPolicy);
   if (journal.originalPolicy) await target.putPolicy(bucket, journal.originalPolicy);
   else if (current) await target.deletePolicy(bucket);
   removeJournal(journal);
   const policy = journal.originalPolicy
     ? `its policy (${journal.originalPolicy.rules.length} rule(s)) put back`
     : 'no policy, as before';
-  return { bucket, changed, text: `${bucket}: ${policy}; ${objects.length} object(s) under ${journal.prefix} deleted` };
+  return {
+    bucket,
+    changed,
+    text: `${bucket}: ${policy}; ${objects.length} object(s)${uploadsText(aborted)} under ${journal.prefix} deleted`,
+  };
 }
+
+/** Aborts the multipart uploads left open under the prefix (a flow stopped between Create and Complete). */
+async function abortUploads(target: Target, bucket: string, prefix: string): Promise<number> {
+  const open = await target.listMultipartUploads(bucket, prefix);
+  for (const u of open) await target.abortMultipart(bucket, u.key, u.uploadId);
+  return open.length;
+}
+
+const uploadsText = (aborted: number) => (aborted > 0 ? ` and ${aborted} open multipart upload(s)` : '');

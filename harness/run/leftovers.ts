@@ -19,6 +19,8 @@ export interface Leftover {
   policyMarks: string[];
   /** Objects under `r2-cors-run-*\/` that no journal covers. */
   objects: string[];
+  /** Multipart uploads left open under `r2-cors-run-*\/` (a flow stopped between Create and Complete). */
+  uploads: { key: string; uploadId: string }[];
 }
 
 /** The harness's marks in a policy: its sentinel rules' origins and exposed headers. */
@@ -45,7 +47,9 @@ export async function findLeftovers(target: Target, buckets: string[], journals:
         if (mine.length > 0) continue;
         const policyMarks = harnessMarks(await target.getPolicy(bucket));
         const objects = await target.listObjects(bucket, RUN_PREFIX);
-        if (policyMarks.length > 0 || objects.length > 0) found.push({ bucket, policyMarks, objects });
+        const uploads = await target.listMultipartUploads(bucket, RUN_PREFIX);
+        if (policyMarks.length > 0 || objects.length > 0 || uploads.length > 0)
+          found.push({ bucket, policyMarks, objects, uploads });
       }
     }),
   );
@@ -60,6 +64,7 @@ export function describeLeftover(l: Leftover): string {
     const prefixes = [...new Set(l.objects.map((k) => k.split('/')[0]))];
     what.push(`${l.objects.length} object(s) under ${prefixes.map((p) => `${p}/`).join(', ')}`);
   }
+  if (l.uploads.length > 0) what.push(`${l.uploads.length} open multipart upload(s)`);
   const kind = l.policyMarks.length > 0 ? 'a policy' : 'objects';
   return `bucket ${l.bucket} holds ${kind} left by an interrupted run (${what.join('; ')}); run \`npx r2-cors restore\`, or restore it by hand`;
 }

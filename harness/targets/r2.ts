@@ -254,6 +254,29 @@ export class R2Target implements Target {
       this.fail(`aborting the multipart upload of '${key}'`, response, bucket);
   }
 
+  async listMultipartUploads(bucket: string, prefix: string): Promise<{ key: string; uploadId: string }[]> {
+    const uploads: { key: string; uploadId: string }[] = [];
+    let markers = '';
+    for (;;) {
+      const query = `?uploads&prefix=${encodeURIComponent(prefix)}${markers}`;
+      const response = await this.s3('GET', this.bucketUrl(bucket, undefined, query));
+      // An S3 endpoint without the operation (some emulators) can hold no open upload for the run to abort.
+      if (response.status === 501) return uploads;
+      if (response.status !== 200) this.fail(`listing the open multipart uploads of '${bucket}'`, response, bucket);
+      for (const [, upload] of response.body.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)) {
+        const key = /<Key>([^<]*)<\/Key>/.exec(upload)?.[1];
+        const uploadId = /<UploadId>([^<]*)<\/UploadId>/.exec(upload)?.[1];
+        if (key !== undefined && uploadId !== undefined)
+          uploads.push({ key: decodeXml(key), uploadId: decodeXml(uploadId) });
+      }
+      const truncated = /<IsTruncated>true<\/IsTruncated>/.test(response.body);
+      const nextKey = /<NextKeyMarker>([^<]*)<\/NextKeyMarker>/.exec(response.body)?.[1];
+      const nextId = /<NextUploadIdMarker>([^<]*)<\/NextUploadIdMarker>/.exec(response.body)?.[1];
+      if (!truncated || nextKey === undefined) return uploads;
+      markers = `&key-marker=${encodeURIComponent(decodeXml(nextKey))}${nextId ? `&upload-id-marker=${encodeURIComponent(decodeXml(nextId))}` : ''}`;
+    }
+  }
+
   async completeMultipart(
     bucket: string,
     key: string,

@@ -85,6 +85,8 @@ export interface Target {
     parts: { partNumber: number; etag: string }[],
   ): Promise<string>;
   abortMultipart(bucket: string, key: string, uploadId: string): Promise<void>;
+  /** Multipart uploads started under the prefix and neither completed nor aborted (their parts are stored). */
+  listMultipartUploads(bucket: string, prefix: string): Promise<{ key: string; uploadId: string }[]>;
   /** Headers that sign a request (S3 endpoint), to be sent with `headers`. */
   sign(method: string, url: string, headers: Record<string, string>, body?: string): Promise<Record<string, string>>;
   /** Purges the custom domain's cache for the bucket. */

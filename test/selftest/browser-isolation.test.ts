@@ -79,8 +79,8 @@ test('cases share a context, yet a preflight cache entry of one case never answe
     const b = observation(result, `[${browser}] warm-preflight-b › get`);
     assert.equal(a.workerIndex, b.workerIndex, `${browser}: both cases in one worker`);
     // Made in one batch (README, "Batches"), where these two take turns: the proof holds on the default path.
-    assert.equal(a.observed.batch, 3, `${browser}: warm-preflight-a, warm-preflight-b and cookie-2-plain batched`);
-    assert.equal(b.observed.batch, 3, browser);
+    assert.equal(a.observed.batch, 4, `${browser}: the four cases batched`);
+    assert.equal(b.observed.batch, 4, browser);
     for (const t of [a, b]) {
       assert.equal(t.status, 'passed', browser);
       assert.equal(t.observed.context, 'shared', browser);
@@ -90,8 +90,9 @@ test('cases share a context, yet a preflight cache entry of one case never answe
     const plain = observation(result, `[${browser}] cookie-2-plain › without-credentials`);
     assert.equal(credentialed.workerIndex, plain.workerIndex, `${browser}: both cases in one worker`);
     assert.equal(credentialed.observed.context, 'own', `${browser}: a credentialed case gets a context of its own`);
-    assert.equal(credentialed.observed.batch, undefined, `${browser}: a credentialed case is checked one at a time`);
+    assert.equal(credentialed.observed.batch, 4, `${browser}: a credentialed case is batched, in a context of its own`);
     assert.equal(plain.observed.context, 'shared', browser);
+    // Read after every check of the batch, the credentialed one's included.
     assert.deepEqual(plain.observed.sharedCookies, [], `${browser}: the shared context was read, and holds no cookie`);
   }
 });
