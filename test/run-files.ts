@@ -23,9 +23,9 @@ const SLOWEST = [
   'test/selftest/nightly.test.ts',
   'test/selftest/browser-design.test.ts',
   'test/selftest/browser-isolation.test.ts',
+  'test/selftest/faults.test.ts',
   'test/report/calibrate.test.ts',
   'test/report/changes.test.ts',
-  'test/selftest/faults.test.ts',
   'test/emulator/rest-api.test.ts',
   'test/emulator/fuzz.test.ts',
 ];

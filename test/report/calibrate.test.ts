@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { loadCases } from '../../harness/cases/load.ts';
 import { PROBES } from '../../harness/report/calibrate.ts';
 import { r2cors } from '../cli/run-cli.ts';
+import { ONE_WORKER } from '../selftest/run-suite.ts';
 import { runWithReports } from './run-reports.ts';
 
 /** The observing cases, copied into a folder of their own (those that name no policy file beside them). */
@@ -39,10 +40,11 @@ function verdicts(observations: string): Record<string, string> {
 
 test('calibrate: every field confirmed on the emulator; exactly the changed fields on another profile', async () => {
   const cases = observersFolder();
-  const [plain, other] = [
-    await runWithReports({ CORS_CASES: cases }),
-    await runWithReports({ CORS_CASES: cases, R2_EMULATOR_FAULT: 'other-profile' }),
-  ];
+  // Two runs of their own (emulator, state, reports), at once.
+  const [plain, other] = await Promise.all([
+    runWithReports({ ...ONE_WORKER, CORS_CASES: cases }),
+    runWithReports({ ...ONE_WORKER, CORS_CASES: cases, R2_EMULATOR_FAULT: 'other-profile' }),
+  ]);
   assert.equal(plain.code, 0, plain.output);
 
   const confirmed = verdicts(path.join(plain.dir, 'observations.json'));

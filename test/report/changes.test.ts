@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT, r2cors } from '../cli/run-cli.ts';
+import { ONE_WORKER } from '../selftest/run-suite.ts';
 import { runWithReports } from './run-reports.ts';
 
 /** Four origin cases, copied so that the expected changes stay exact as cases/origin grows. */
@@ -21,10 +22,11 @@ function originCases(): string {
 
 test('a second run with one emulator fault: the diff names exactly the changed checks', async () => {
   const CASES = originCases();
-  const first = await runWithReports({ CORS_CASES: CASES });
+  const first = await runWithReports({ ...ONE_WORKER, CORS_CASES: CASES });
   assert.equal(first.code, 0, first.output);
   const baseline = path.join(first.dir, 'conformance.json');
   const second = await runWithReports({
+    ...ONE_WORKER,
     CORS_CASES: CASES,
     R2_EMULATOR_FAULT: 'star-for-named-origin',
     CORS_BASELINE: baseline,

@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { runSuite, suiteEnv } from './run-suite.ts';
+import { ONE_WORKER, runSuite, suiteEnv } from './run-suite.ts';
 
 const CASES = 'test/fixtures/selftest/cases';
 
-describe('self-tests: the suite against a deliberately misconfigured emulator', () => {
+// Each run has an emulator, state and reports of its own (run-suite.ts): the runs of a group go at once.
+describe('self-tests: the suite against a deliberately misconfigured emulator', { concurrency: true }, () => {
   test('control: the well-behaved emulator passes every fixture', async () => {
-    const result = await runSuite(suiteEnv({ CORS_CASES: CASES }));
+    const result = await runSuite(suiteEnv({ ...ONE_WORKER, CORS_CASES: CASES }));
     assert.equal(result.code, 0, result.output);
     assert.deepEqual(
       [...result.tests].map(([title, t]) => `${title}: ${t.status}`),
@@ -19,7 +20,9 @@ describe('self-tests: the suite against a deliberately misconfigured emulator', 
   });
 
   test('an emulator that ignores AllowedHeaders is caught at the preflight', async () => {
-    const result = await runSuite(suiteEnv({ CORS_CASES: CASES, R2_EMULATOR_FAULT: 'ignore-allowed-headers' }));
+    const result = await runSuite(
+      suiteEnv({ ...ONE_WORKER, CORS_CASES: CASES, R2_EMULATOR_FAULT: 'ignore-allowed-headers' }),
+    );
     assert.equal(result.code, 1);
     assert.equal(result.tests.get('named-origin › get')?.status, 'passed');
     const failure = result.tests.get('allowed-headers › custom-header');
@@ -39,7 +42,9 @@ describe('self-tests: the suite against a deliberately misconfigured emulator', 
   });
 
   test('an emulator that answers * for a named origin is caught', async () => {
-    const result = await runSuite(suiteEnv({ CORS_CASES: CASES, R2_EMULATOR_FAULT: 'star-for-named-origin' }));
+    const result = await runSuite(
+      suiteEnv({ ...ONE_WORKER, CORS_CASES: CASES, R2_EMULATOR_FAULT: 'star-for-named-origin' }),
+    );
     assert.equal(result.code, 1);
     assert.equal(result.tests.get('allowed-headers › custom-header')?.status, 'passed');
     assert.equal(
@@ -54,7 +59,12 @@ describe('self-tests: the suite against a deliberately misconfigured emulator', 
 
   test('an emulator that never propagates: "policy not in effect", distinct from a wrong answer', async () => {
     const result = await runSuite(
-      suiteEnv({ CORS_CASES: CASES, R2_EMULATOR_FAULT: 'never-propagate', CORS_PROPAGATION_DEADLINE: '1' }),
+      suiteEnv({
+        ...ONE_WORKER,
+        CORS_CASES: CASES,
+        R2_EMULATOR_FAULT: 'never-propagate',
+        CORS_PROPAGATION_DEADLINE: '1',
+      }),
     );
     assert.equal(result.code, 1);
     const sentinelMissing = 'GET 200, access-control-allow-origin: (absent), access-control-expose-headers: (absent)';
@@ -65,7 +75,7 @@ describe('self-tests: the suite against a deliberately misconfigured emulator', 
   });
 
   test('a broken case file stops the run before anything is applied, with every problem', async () => {
-    const result = await runSuite(suiteEnv({ CORS_CASES: 'test/fixtures/lint/broken/wrong-type.yaml' }));
+    const result = await runSuite(suiteEnv({ ...ONE_WORKER, CORS_CASES: 'test/fixtures/lint/broken/wrong-type.yaml' }));
     assert.equal(result.code, 1);
     assert.match(result.output, /3 problem\(s\) in the case files; nothing was run:/);
     assert.match(
@@ -76,9 +86,11 @@ describe('self-tests: the suite against a deliberately misconfigured emulator', 
   });
 });
 
-describe('self-tests: configuration errors stop the run before any test, naming what is wrong', () => {
+describe('self-tests: configuration errors stop the run before any test, naming what is wrong', {
+  concurrency: true,
+}, () => {
   test('a live target without credentials names every missing variable', async () => {
-    const result = await runSuite(suiteEnv({ CORS_CASES: CASES, CORS_TARGET: 'r2' }));
+    const result = await runSuite(suiteEnv({ ...ONE_WORKER, CORS_CASES: CASES, CORS_TARGET: 'r2' }));
     assert.equal(result.code, 1);
     assert.match(
       result.output,
@@ -88,7 +100,7 @@ describe('self-tests: configuration errors stop the run before any test, naming 
   });
 
   test('an unknown CORS_TARGET is named', async () => {
-    const result = await runSuite(suiteEnv({ CORS_CASES: CASES, CORS_TARGET: 'gcs' }));
+    const result = await runSuite(suiteEnv({ ...ONE_WORKER, CORS_CASES: CASES, CORS_TARGET: 'gcs' }));
     assert.equal(result.code, 1);
     assert.match(result.output, /CORS_TARGET must be emulator, r2 or s3, not 'gcs'/);
   });

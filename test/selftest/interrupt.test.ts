@@ -27,7 +27,7 @@ import {
   until,
   writeCases,
 } from './live-account.ts';
-import { runSuite, startSuite, suiteEnv } from './run-suite.ts';
+import { ONE_WORKER, runSuite, startSuite, suiteEnv } from './run-suite.ts';
 
 const children: ChildProcess[] = [];
 after(() => {
@@ -315,6 +315,7 @@ test('CORS_TARGET=s3: any S3 endpoint (here the emulator) runs the S3-endpoint r
     S3_SECRET_ACCESS_KEY: emulatorEnv.R2_SECRET_ACCESS_KEY,
     S3_BUCKETS: 's3-one,s3-two',
     CORS_CASES: 'test/fixtures/selftest/cases',
+    ...ONE_WORKER,
   };
   const { target } = targetFromEnv(liveEnvOf(emulatorEnv, { R2_BUCKETS: 'x' }));
   for (const bucket of ['s3-one', 's3-two']) await target.createBucket?.(bucket);

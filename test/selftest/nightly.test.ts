@@ -51,8 +51,16 @@ after(() => {
   for (const child of children) if (child.pid && child.exitCode === null) child.kill('SIGKILL');
 });
 
+/**
+ * `npm run <script>` as a user runs it. One Playwright worker per wave unless the test says otherwise: a wave here
+ * holds a case or three of raw checks taking milliseconds, and each further worker is a process costing seconds
+ * of CPU to start; what these tests assert (waves, journals, merged reports) does not depend on it.
+ */
 function npmRun(script: string, env: NodeJS.ProcessEnv, args: string[] = []) {
-  const child = spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], { cwd: ROOT, env });
+  const child = spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], {
+    cwd: ROOT,
+    env: { CORS_WORKERS: '1', ...env },
+  });
   children.push(child);
   let output = '';
   child.stdout?.on('data', (d) => {
@@ -88,7 +96,11 @@ function results(file: string): Map<string, string[]> {
   return found;
 }
 
-const CASES = 5;
+/**
+ * Four cases: live-04 is a sequence that changes its bucket's policy during the tests (writeCases), (b)'s waves
+ * of three end with a short one, and each is one wave of (a) and (c): a Playwright run of its own.
+ */
+const CASES = 4;
 /** Requests of writeCases(n): two per case, as `[case, request]`. */
 const requestsOf = (n: number) =>
   Array.from({ length: n }, (_, i) => {
@@ -148,111 +160,126 @@ before(async () => {
   cases = writeCases(CASES);
 });
 
-test('(a) a pool of one bucket: waves of one, each case × client once on its own policy, one report, the bucket back', async () => {
-  const [bucket] = await seedOwnersBuckets(s3, 'solo', 1);
-  const owner = await snapshot(s3, [bucket]);
-  const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
-  const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
-  const run = await npmRun('nightly', env);
-  assert.equal(run.code, 0, run.output);
-  assert.match(
-    run.output,
-    new RegExp(`\\[nightly\\] ${CASES} case\\(s\\) in ${CASES} wave\\(s\\) of at most 1 bucket\\(s\\)`),
-  );
-  for (let w = 1; w <= CASES; w++) assert.match(run.output, new RegExp(`\\(wave ${w}/${CASES}\\)`));
-  // One propagation wait per wave: each wave's set-up applied one policy.
-  assert.equal(run.output.match(/\[r2-cors\] \[1\/1\] live-\d+ on solo-01 \(in effect after \d+ ms\)/g)?.length, CASES);
-  assertMergedReports(reports, CASES, 'passed');
-  // The page and summary.md name the waves' runs as one: first … last.
-  assert.match(
-    readFileSync(path.join(reports, 'summary.md'), 'utf8'),
-    new RegExp(
-      `^### R2 CORS conformance: no failure\n\nTarget .* · run \\d{8}-[0-9a-f]{6} … \\d{8}-[0-9a-f]{6} \\(${CASES} runs\\)`,
-      'm',
-    ),
-  );
-  assert.deepEqual(await snapshot(s3, [bucket]), owner);
-});
-
-test('(c) two shards, each in waves, then one merged report', async () => {
-  const buckets = await seedOwnersBuckets(s3, 'shard', 2);
-  const owner = await snapshot(s3, buckets);
-  const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
-  for (const [i, bucket] of buckets.entries()) {
+/**
+ * The three ways at once, each on buckets of its own (solo-, shard-, own-) with reports and state of its own: none
+ * reads what another writes, and most of a wave is spent waiting on its processes and the propagation delay.
+ */
+describe('npm run nightly: the three ways, at once', { concurrency: true }, () => {
+  test('(a) a pool of one bucket: waves of one, each case × client once on its own policy, one report, the bucket back', async () => {
+    const [bucket] = await seedOwnersBuckets(s3, 'solo', 1);
+    const owner = await snapshot(s3, [bucket]);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
     const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
-    const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
+    const run = await npmRun('nightly', env);
     assert.equal(run.code, 0, run.output);
-    assert.doesNotMatch(run.output, /merging/, 'a shard of several leaves merging to the merge job');
-  }
-  assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.zip')).length, CASES);
-  assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.state.json')).length, CASES);
-  const merge = await npmRun('nightly:merge', liveEnvOf(emulatorEnv, { CORS_CASES: cases, CORS_REPORTS_DIR: reports }));
-  assert.equal(merge.code, 0, merge.output);
-  assertMergedReports(reports, CASES, 'passed');
-  assert.deepEqual(await snapshot(s3, buckets), owner);
-});
-
-/** Buckets of the account whose name starts with `prefix-`. */
-async function bucketsNamed(prefix: string): Promise<string[]> {
-  const listed = await s3.send(new ListBucketsCommand({}));
-  return (listed.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n.startsWith(`${prefix}-`));
-}
-
-test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journaled, every one deleted at the end', async () => {
-  const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
-  const env = liveEnvOf(emulatorEnv, {
-    R2_BUCKET_PREFIX: 'own',
-    R2_MAX_BUCKETS: '3',
-    CORS_CASES: cases,
-    CORS_REPORTS_DIR: reports,
+    assert.match(
+      run.output,
+      new RegExp(`\\[nightly\\] ${CASES} case\\(s\\) in ${CASES} wave\\(s\\) of at most 1 bucket\\(s\\)`),
+    );
+    for (let w = 1; w <= CASES; w++) assert.match(run.output, new RegExp(`\\(wave ${w}/${CASES}\\)`));
+    // One propagation wait per wave: each wave's set-up applied one policy.
+    assert.equal(
+      run.output.match(/\[r2-cors\] \[1\/1\] live-\d+ on solo-01 \(in effect after \d+ ms\)/g)?.length,
+      CASES,
+    );
+    assertMergedReports(reports, CASES, 'passed');
+    // The page and summary.md name the waves' runs as one: first … last.
+    assert.match(
+      readFileSync(path.join(reports, 'summary.md'), 'utf8'),
+      new RegExp(
+        `^### R2 CORS conformance: no failure\n\nTarget .* · run \\d{8}-[0-9a-f]{6} … \\d{8}-[0-9a-f]{6} \\(${CASES} runs\\)`,
+        'm',
+      ),
+    );
+    assert.deepEqual(await snapshot(s3, [bucket]), owner);
   });
-  const log = requestLogOf(emulatorEnv);
-  const logStart = await log.mark();
-  const run = await npmRun('nightly', env);
-  assert.equal(run.code, 0, run.output);
-  assert.match(
-    run.output,
-    new RegExp(`\\[nightly\\] ${CASES} case\\(s\\) in 2 wave\\(s\\) of at most 3 bucket\\(s\\)`),
-  );
-  assert.match(run.output, /\[r2-cors\] \[\d\/3\] live-0\d on own-\d{8}-[0-9a-f]{6}-[123] \(in effect after \d+ ms\)/);
-  assert.match(
-    run.output,
-    /restored own-\d{8}-[0-9a-f]{6}-1: created by the run; \d+ object\(s\) and the bucket deleted/,
-  );
-  assertMergedReports(reports, CASES, 'passed');
-  assert.deepEqual(await bucketsNamed('own'), []);
-  // Each bucket it created had its r2.dev URL enabled through the REST API (README, "Token scopes").
-  const enabled = (await log.since(logStart)).entries.filter(
-    (e) => e.method === 'PUT' && /\/r2\/buckets\/own-\d{8}-[0-9a-f]{6}-\d\/domains\/managed$/.test(e.path),
-  );
-  assert.deepEqual(
-    enabled.map((e) => e.status),
-    Array(CASES).fill(200),
-  );
 
-  // Ctrl-C in the middle of the set-up: the buckets created so far are deleted before the run exits.
-  const interrupted = startSuite({ ...env, R2_MAX_BUCKETS: String(CASES) });
-  children.push(interrupted.child);
-  await until('a bucket of its own', async () => ((await bucketsNamed('own')).length > 0 ? true : undefined));
-  process.kill(-(interrupted.child.pid as number), 'SIGINT');
-  await new Promise((resolve) => interrupted.child.on('exit', resolve));
-  assert.match(
-    interrupted.output(),
-    /Error: SIGINT during the set-up: stopped; every bucket it had changed was put back/,
-  );
-  assert.deepEqual(await bucketsNamed('own'), []);
-  assert.deepEqual(readdirSync(path.join(env.R2_CORS_STATE_DIR as string, 'journal')), []);
+  test('(c) two shards, each in waves, then one merged report', async () => {
+    const buckets = await seedOwnersBuckets(s3, 'shard', 2);
+    const owner = await snapshot(s3, buckets);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    for (const [i, bucket] of buckets.entries()) {
+      const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
+      const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
+      assert.equal(run.code, 0, run.output);
+      assert.doesNotMatch(run.output, /merging/, 'a shard of several leaves merging to the merge job');
+    }
+    assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.zip')).length, CASES);
+    assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.state.json')).length, CASES);
+    const merge = await npmRun(
+      'nightly:merge',
+      liveEnvOf(emulatorEnv, { CORS_CASES: cases, CORS_REPORTS_DIR: reports }),
+    );
+    assert.equal(merge.code, 0, merge.output);
+    assertMergedReports(reports, CASES, 'passed');
+    assert.deepEqual(await snapshot(s3, buckets), owner);
+  });
 
-  // A machine lost mid-run leaves buckets and no journal: `r2-cors restore` deletes them by their names.
-  await s3.send(new CreateBucketCommand({ Bucket: 'own-20260101-abcdef-1' }));
-  await s3.send(new PutObjectCommand({ Bucket: 'own-20260101-abcdef-1', Key: 'r2-cors-run-x/a', Body: 'a' }));
-  const restored = spawnSync(process.execPath, ['--', BIN, 'restore'], { cwd: ROOT, env, encoding: 'utf8' });
-  assert.equal(restored.status, 0, restored.stdout + restored.stderr);
-  assert.match(
-    restored.stdout,
-    /deleted own-20260101-abcdef-1: created by run 20260101-abcdef, which left no journal here; 1 object\(s\) with it/,
-  );
-  assert.deepEqual(await bucketsNamed('own'), []);
+  /** Buckets of the account whose name starts with `prefix-`. */
+  async function bucketsNamed(prefix: string): Promise<string[]> {
+    const listed = await s3.send(new ListBucketsCommand({}));
+    return (listed.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n.startsWith(`${prefix}-`));
+  }
+
+  test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journaled, every one deleted at the end', async () => {
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(emulatorEnv, {
+      R2_BUCKET_PREFIX: 'own',
+      R2_MAX_BUCKETS: '3',
+      CORS_CASES: cases,
+      CORS_REPORTS_DIR: reports,
+    });
+    const log = requestLogOf(emulatorEnv);
+    const logStart = await log.mark();
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 0, run.output);
+    assert.match(
+      run.output,
+      new RegExp(`\\[nightly\\] ${CASES} case\\(s\\) in 2 wave\\(s\\) of at most 3 bucket\\(s\\)`),
+    );
+    assert.match(
+      run.output,
+      /\[r2-cors\] \[\d\/3\] live-0\d on own-\d{8}-[0-9a-f]{6}-[123] \(in effect after \d+ ms\)/,
+    );
+    assert.match(
+      run.output,
+      /restored own-\d{8}-[0-9a-f]{6}-1: created by the run; \d+ object\(s\) and the bucket deleted/,
+    );
+    assertMergedReports(reports, CASES, 'passed');
+    assert.deepEqual(await bucketsNamed('own'), []);
+    // Each bucket it created had its r2.dev URL enabled through the REST API (README, "Token scopes").
+    const enabled = (await log.since(logStart)).entries.filter(
+      (e) => e.method === 'PUT' && /\/r2\/buckets\/own-\d{8}-[0-9a-f]{6}-\d\/domains\/managed$/.test(e.path),
+    );
+    assert.deepEqual(
+      enabled.map((e) => e.status),
+      Array(CASES).fill(200),
+    );
+
+    // Ctrl-C in the middle of the set-up: the buckets created so far are deleted before the run exits.
+    const interrupted = startSuite({ ...env, R2_MAX_BUCKETS: String(CASES) });
+    children.push(interrupted.child);
+    await until('a bucket of its own', async () => ((await bucketsNamed('own')).length > 0 ? true : undefined));
+    process.kill(-(interrupted.child.pid as number), 'SIGINT');
+    await new Promise((resolve) => interrupted.child.on('exit', resolve));
+    assert.match(
+      interrupted.output(),
+      /Error: SIGINT during the set-up: stopped; every bucket it had changed was put back/,
+    );
+    assert.deepEqual(await bucketsNamed('own'), []);
+    assert.deepEqual(readdirSync(path.join(env.R2_CORS_STATE_DIR as string, 'journal')), []);
+
+    // A machine lost mid-run leaves buckets and no journal: `r2-cors restore` deletes them by their names.
+    await s3.send(new CreateBucketCommand({ Bucket: 'own-20260101-abcdef-1' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'own-20260101-abcdef-1', Key: 'r2-cors-run-x/a', Body: 'a' }));
+    const restored = spawnSync(process.execPath, ['--', BIN, 'restore'], { cwd: ROOT, env, encoding: 'utf8' });
+    assert.equal(restored.status, 0, restored.stdout + restored.stderr);
+    assert.match(
+      restored.stdout,
+      /deleted own-20260101-abcdef-1: created by run 20260101-abcdef, which left no journal here; 1 object\(s\) with it/,
+    );
+    assert.deepEqual(await bucketsNamed('own'), []);
+  });
 });
 
 /**
@@ -260,7 +287,9 @@ test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journa
  * pool's bucket, wave 2 is answered by what wave 1's teardown left in force, and every wave's set-up by the
  * policy before its own. Two cases, so two waves (or two shards) each; a short propagation deadline.
  */
-describe('each way against an emulator that serves the previous policy: the run fails and says why', () => {
+describe('each way against an emulator that serves the previous policy: the run fails and says why', {
+  concurrency: true,
+}, () => {
   const FAULT_CASES = 2;
   const DEADLINE = 2;
   let faulty: Record<string, string>;
@@ -385,7 +414,7 @@ describe('each way against an emulator that serves the previous policy: the run 
  * them. The emulator poses the user's domain: its custom listener serves `*.r2-cors.test`, attached by the owner
  * through the REST API as on R2.
  */
-describe('R2_CUSTOM_DOMAIN_BUCKETS', () => {
+describe('R2_CUSTOM_DOMAIN_BUCKETS', { concurrency: true }, () => {
   let withDomains: string;
   before(() => {
     withDomains = writeCases(2);

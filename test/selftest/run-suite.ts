@@ -97,6 +97,13 @@ export function suiteEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * For a child run of a few raw checks that take milliseconds: one Playwright worker. Each further worker is a
+ * process that costs seconds of CPU to start, and what such a self-test asserts (messages, reports, restores)
+ * does not depend on how many workers ran the checks.
+ */
+export const ONE_WORKER = { CORS_WORKERS: '1' } as const;
+
 export function startSuite(
   env: NodeJS.ProcessEnv,
   projects = ['raw'],
