@@ -1,4 +1,4 @@
-import { type Journal, pendingJournals, restore as restoreBucket } from '../run/journal.ts';
+import { deleteOwnBucket, type Journal, pendingJournals, restore as restoreBucket } from '../run/journal.ts';
 import { findLeftovers, type Leftover } from '../run/leftovers.ts';
 import { type LiveRun, liveRuns } from '../run/live.ts';
 import { type TargetSetup, targetFromEnv } from '../targets/from-env.ts';
@@ -40,15 +40,8 @@ async function deleteOwnLeftovers(setup: TargetSetup, held: LiveRun[]): Promise<
     const run = mine.exec(bucket)?.[1];
     if (!run || journaled.has(bucket) || held.some((r) => r.runId === run)) continue;
     try {
-      const uploads = await target.listMultipartUploads(bucket, '');
-      for (const u of uploads) await target.abortMultipart(bucket, u.key, u.uploadId);
-      const objects = await target.listObjects(bucket, '');
-      for (const key of objects) await target.deleteObject(bucket, key);
-      await target.deleteBucket?.(bucket);
-      const open = uploads.length > 0 ? ` and ${uploads.length} open multipart upload(s)` : '';
-      console.log(
-        `deleted ${bucket}: created by run ${run}, which left no journal here; ${objects.length} object(s)${open} with it`,
-      );
+      const emptied = await deleteOwnBucket(target, bucket);
+      console.log(`deleted ${bucket}: created by run ${run}, which left no journal here; ${emptied} with it`);
     } catch (error) {
       failed += 1;
       console.error(`could not delete ${bucket}: ${(error as Error).message}`);
@@ -95,14 +88,15 @@ A run that ends normally, or is stopped with Ctrl-C, puts the bucket back itself
 runner or a lost machine, this command does it: for every pending journal of the target configured in the
 environment (CORS_TARGET, R2_* or S3_* variables, as for a run), it puts the original policy back (or deletes
 the policy if there was none), aborts the multipart uploads left open and deletes every object under the
-run's prefix (a bucket the run created: every upload, every object and the bucket), and removes the journal. Journals of other targets are listed and left alone.
+run's prefix (a bucket the run created: every upload, every object and the bucket), and removes the journal.
+Journals of other targets are listed and left alone.
 
 A run still alive holds its journals: restore does not touch them beside it, and says so (--wait to wait).
 
 It then looks for leftovers no journal covers (on the buckets of R2_BUCKETS / S3_BUCKETS, else on every
-bucket): objects under r2-cors-run-*/ are deleted and uploads open there aborted; a policy carrying the harness's marks (the probe origin
-https://r2-cors-probe-*.invalid or its exposed header) cannot be put back, since its owner's policy was never
-recorded: it is named, and deleted only with --delete-leftover-policies.
+bucket): objects under r2-cors-run-*/ are deleted and uploads open there aborted; a policy carrying the
+harness's marks (the probe origin https://r2-cors-probe-*.invalid or its exposed header) cannot be put back,
+since its owner's policy was never recorded: it is named, and deleted only with --delete-leftover-policies.
 
   --list                       only list pending journals and runs still alive
   --run ID                     only the journals of run ID

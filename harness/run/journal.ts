@@ -82,16 +82,9 @@ export async function restore(target: Target, journal: Journal): Promise<Restore
       removeJournal(journal);
       return { bucket, changed: false, text: `${bucket}: never created` };
     }
-    const aborted = await abortUploads(target, bucket, '');
-    const objects = await target.listObjects(bucket, '');
-    for (const key of objects) await target.deleteObject(bucket, key);
-    await target.deleteBucket?.(bucket);
+    const emptied = await deleteOwnBucket(target, bucket);
     removeJournal(journal);
-    return {
-      bucket,
-      changed: true,
-      text: `${bucket}: created by the run; ${objects.length} object(s)${uploadsText(aborted)} and the bucket deleted`,
-    };
+    return { bucket, changed: true, text: `${bucket}: created by the run; ${emptied} and the bucket deleted` };
   }
   // Uploads first: a part stored for an open upload is storage the bucket's owner pays for, listed nowhere else.
   const aborted = await abortUploads(target, bucket, journal.prefix);
@@ -111,6 +104,18 @@ export async function restore(target: Target, journal: Journal): Promise<Restore
     changed,
     text: `${bucket}: ${policy}; ${objects.length} object(s)${uploadsText(aborted)} under ${journal.prefix} deleted`,
   };
+}
+
+/**
+ * Deletes a bucket the harness created, whatever is in it: its open uploads aborted, its objects deleted, then
+ * the bucket. Says what it held (`3 object(s) and 1 open multipart upload(s)`).
+ */
+export async function deleteOwnBucket(target: Target, bucket: string): Promise<string> {
+  const aborted = await abortUploads(target, bucket, '');
+  const objects = await target.listObjects(bucket, '');
+  for (const key of objects) await target.deleteObject(bucket, key);
+  await target.deleteBucket?.(bucket);
+  return `${objects.length} object(s)${uploadsText(aborted)}`;
 }
 
 /** Aborts the multipart uploads left open under the prefix (a flow stopped between Create and Complete). */
