@@ -29,7 +29,7 @@ import { zoneUse, zoneWideFromEnv } from '../run/zone-lock.ts';
 import type { LogEntry } from '../wire/request-log.ts';
 import { openSession, test } from './browser-test.ts';
 import { keepCaptures, withCaptures } from './flow.ts';
-import { runCases } from './global-setup.ts';
+import { runCases } from './run-cases.ts';
 import {
   caseRun,
   failOnMismatches,

@@ -25,20 +25,9 @@ import { formatProblem } from '../schema/problems.ts';
 import { targetFromEnv, targetKind } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
 import { beginLifecycle, type Lifecycle } from './lifecycle.ts';
+import { casesPath, dropCases, keepCases } from './run-cases.ts';
 
 const log = (line: string) => console.log(`[r2-cors] ${line}`);
-
-export function casesPath(): string {
-  return process.env.CORS_CASES ?? 'cases';
-}
-
-/**
- * The cases this Playwright run checks: every case, or one shard's and one wave's (harness/run/waves.ts). The
- * set-up and every spec call this, so that they agree.
- */
-export function runCases(): LoadedCase[] {
-  return casesOfRun(loadCases([casesPath()]).cases);
-}
 
 function deadlineMs(kind: string, propagationMaxMs: number): number {
   if (process.env.CORS_PROPAGATION_DEADLINE) return Number(process.env.CORS_PROPAGATION_DEADLINE) * 1000;
@@ -110,13 +99,13 @@ export default async function globalSetup() {
 
 async function setUp(lifecycle: Lifecycle) {
   const { cases: all, problems, missing } = loadCases([casesPath()]);
-  if (missing.length > 0) throw new Error(`CORS_CASES: no such file or folder: ${missing.join(', ')}`);
+  if (missing.length > 0) throw plainError(`CORS_CASES: no such file or folder: ${missing.join(', ')}`);
   if (problems.length > 0) {
-    throw new Error(
+    throw plainError(
       `${problems.length} problem(s) in the case files; nothing was run:\n${problems.map(formatProblem).join('\n')}`,
     );
   }
-  if (all.length === 0) throw new Error(`no case files under ${casesPath()}`);
+  if (all.length === 0) throw plainError(`no case files under ${casesPath()}`);
   let cases: LoadedCase[];
   try {
     cases = casesOfRun(all);
@@ -211,6 +200,7 @@ async function setUp(lifecycle: Lifecycle) {
       signal: stop.signal,
     });
     process.env.R2_CORS_RUN_STATE = writeRunState(state);
+    keepCases(all, process.env.R2_CORS_RUN_STATE);
     const pages = browsers.length > 0 ? await startPageServers(runs, target, state) : undefined;
     if (pages) process.env.R2_CORS_PROXY = pages.proxy.server;
     // The custom-domain zone's readers/writer lock, for every worker (harness/run/zone-lock.ts).
@@ -230,6 +220,7 @@ async function setUp(lifecycle: Lifecycle) {
         log(`the proxy refused hosts it was not told about: ${[...new Set(pages.proxy.refused)].join(', ')}`);
       await pages?.close();
       await putBack(target, id);
+      dropCases();
       releaseRun(id);
       unwatch();
       await target.close();
@@ -239,6 +230,7 @@ async function setUp(lifecycle: Lifecycle) {
     // Whatever stopped the set-up, nothing of it is running now (prepareRun settles before it rejects).
     const restored = setup && runId && live ? await putBack(setup.target, runId) : [];
     const notBack = restored.filter((r) => r.failed).length;
+    dropCases();
     if (runId) releaseRun(runId);
     unwatch();
     await setup?.target.close();

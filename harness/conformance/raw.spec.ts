@@ -14,7 +14,7 @@ import { isSimple } from '../run/prepare.ts';
 import type { CaseRun } from '../run/state.ts';
 import { PolicyRejected } from '../targets/target.ts';
 import { keepCaptures, withCaptures } from './flow.ts';
-import { runCases } from './global-setup.ts';
+import { runCases } from './run-cases.ts';
 import {
   caseRun,
   failOnMismatches,

@@ -20,7 +20,7 @@ import type {
   TestResult,
   TestStep,
 } from '@playwright/test/reporter';
-import { loadCases } from '../cases/load.ts';
+import { allCases } from '../conformance/run-cases.ts';
 import { type RunState, readRunStates } from '../run/state.ts';
 import {
   type CaseInfo,
@@ -77,8 +77,7 @@ export default class ConformanceReporter implements Reporter {
     this.start = new Date();
     this.clients = orderClients(config.projects.map((p) => p.name));
     // Titles, sources and folders of the cases; a broken corpus is the set-up's to report, so problems are ignored.
-    const root = process.env.CORS_CASES ?? 'cases';
-    for (const c of loadCases([root]).cases) {
+    for (const c of allCases()) {
       this.cases.set(c.id, {
         id: c.id,
         title: c.title,

@@ -11,7 +11,14 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { SecureContext } from 'node:tls';
 import { createSecureContext } from 'node:tls';
-import selfsigned from 'selfsigned';
+
+/**
+ * selfsigned (and the ASN.1 modules under it, a hundred files) is loaded when a certificate is made: every
+ * Playwright worker loads this file through the browser detection, and none of them makes one.
+ */
+async function selfsigned() {
+  return (await import('selfsigned')).default;
+}
 
 export interface LocalCa {
   /** PEM file of the CA certificate, for clients to trust. */
@@ -38,7 +45,7 @@ export async function loadOrCreateCa(dir: string = defaultCaDir()): Promise<Loca
   } catch {
     // First use: make one.
   }
-  const made = await selfsigned.generate([{ name: 'commonName', value: 'r2-cors-conformance local CA' }], {
+  const made = await (await selfsigned()).generate([{ name: 'commonName', value: 'r2-cors-conformance local CA' }], {
     keyType: 'ec',
     algorithm: 'sha256',
     notAfterDate: new Date(Date.now() + TEN_YEARS_MS),
@@ -120,7 +127,7 @@ export async function issueCertificate(
   names: string[],
   ips: string[] = [],
 ): Promise<{ key: string; cert: string }> {
-  const made = await selfsigned.generate([{ name: 'commonName', value: names[0] ?? ips[0] ?? 'localhost' }], {
+  const made = await (await selfsigned()).generate([{ name: 'commonName', value: names[0] ?? ips[0] ?? 'localhost' }], {
     keyType: 'ec',
     keyPair: leafKeyPair(path.dirname(ca.certFile)),
     algorithm: 'sha256',

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadCases } from '../../harness/cases/load.ts';
+import { readCasesFile, writeCasesFile } from '../../harness/conformance/run-cases.ts';
 
 describe('the corpus', () => {
   const result = loadCases(['cases']);
@@ -13,6 +16,24 @@ describe('the corpus', () => {
     const ids = result.cases.map((c) => c.id);
     assert.equal(new Set(ids).size, ids.length);
     for (const c of result.cases) assert.ok(c.file.endsWith(`/${c.id}.yaml`), c.file);
+  });
+  test('kept by the set-up for the workers, every case reads back whole, and still points into its file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cases-'));
+    try {
+      const file = path.join(dir, 'run.cases.bin');
+      writeCasesFile(result.cases, file);
+      const back = readCasesFile(file);
+      const data = (cases: typeof back) => cases.map(({ locate: _, ...rest }) => rest);
+      assert.deepStrictEqual(data(back), data(result.cases));
+      // Bytes of seeded files (cases/assets/) come back as bytes.
+      assert.ok(back.some((c) => c.objects.some((o) => o.bytes instanceof Uint8Array)));
+      for (const [i, c] of back.entries()) {
+        for (const at of [['id'], ...c.steps.map((s) => s.path)])
+          assert.deepEqual(c.locate(at), result.cases[i].locate(at), `${c.id} ${at.join('/')}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   test('every request asserts something', () => {
     for (const c of result.cases) {
