@@ -4,6 +4,7 @@
  * Projects: `raw` (undici, exact status and headers) and one per browser found (README, "Browsers").
  * Outputs go to reports/ (reports/README.md).
  */
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { detectBrowsers } from './harness/browsers/detect.ts';
 
@@ -21,6 +22,17 @@ const browserWorkers = Number(process.env.CORS_BROWSER_WORKERS ?? 1);
 if (!(Number.isInteger(browserWorkers) && browserWorkers >= 1))
   throw new Error(`CORS_BROWSER_WORKERS=${process.env.CORS_BROWSER_WORKERS}: expected a whole number, 1 or more`);
 
+/**
+ * A run in waves (fewer buckets than cases, README "Waves") needs every project to keep workers of its own: the
+ * raw project gets what the browsers leave. Only a live target (a bucket list or buckets of its own) has waves.
+ */
+const workers = Number(process.env.CORS_WORKERS ?? 4);
+const live = ['R2_BUCKETS', 'S3_BUCKETS', 'R2_BUCKET_PREFIX'].some((name) => process.env[name]);
+const rawWorkers = live ? Math.max(1, workers - browsers.found.length * browserWorkers) : undefined;
+// The wave coordinator's feed (harness/conformance/wave-feed.ts): Playwright adds this reporter to any others,
+// including those a command line's --reporter names instead of the config's.
+process.env.PW_TEST_REPORTER ??= fileURLToPath(new URL('./harness/conformance/wave-feed.ts', import.meta.url));
+
 export default defineConfig({
   testDir: 'harness/conformance',
   globalSetup: './harness/conformance/global-setup.ts',
@@ -30,7 +42,7 @@ export default defineConfig({
   forbidOnly: Boolean(process.env.CI),
   fullyParallel: true,
   // Checks wait on the network, not the CPU: more workers than cores pays off.
-  workers: Number(process.env.CORS_WORKERS ?? 4),
+  workers,
   // A sequence case may wait for several policy changes (up to 30 s each on R2).
   timeout: Number(process.env.CORS_TEST_TIMEOUT ?? 180) * 1000,
   reporter: [
@@ -50,6 +62,6 @@ export default defineConfig({
       workers: browserWorkers,
       use: { browserName: b.name, headless: true, launchOptions: b.launchOptions },
     })),
-    { name: 'raw', testMatch: 'raw.spec.ts' },
+    { name: 'raw', testMatch: 'raw.spec.ts', workers: rawWorkers },
   ],
 });

@@ -55,7 +55,7 @@ function nightly(env: NodeJS.ProcessEnv): Promise<{ code: number | null; ms: num
   });
   return new Promise((resolve) =>
     child.on('exit', (code) =>
-      resolve({ code, ms: Date.now() - start, waves: Number(/in (\d+) wave\(s\)/.exec(out)?.[1] ?? 0) }),
+      resolve({ code, ms: Date.now() - start, waves: Number(/in (\d+) wave\(s\)/.exec(out)?.[1] ?? 1) }),
     ),
   );
 }

@@ -16,6 +16,8 @@ export async function startPageServers(
   cases: LoadedCase[],
   target: Target,
   state: RunState,
+  /** R2_CUSTOM_DOMAIN_BUCKETS: in waves, a later wave's custom-domain slot may use one wave 1 did not. */
+  customPool: string[] = [],
 ): Promise<{ proxy: RunningProxy; close(): Promise<void> }> {
   const server = await startOriginServer(await loadOrCreateCa());
   const https: ProxyRoute[] = [];
@@ -34,11 +36,14 @@ export async function startPageServers(
     for (const rule of target.hostMap) https.push({ host: rule.host, to: parseAddress(rule.address) });
   } else {
     https.push({ host: '*.r2.cloudflarestorage.com', to: 'direct' }, { host: '*.r2.dev', to: 'direct' });
-    for (const run of Object.values(state.cases)) {
-      if (!run.surfaces.includes('custom')) continue;
-      https.push({ host: new URL(await target.objectUrl('custom', run.bucket, 'x')).hostname, to: 'direct' });
-    }
+    const custom = new Set(customPool);
+    for (const run of Object.values(state.cases)) if (run.surfaces.includes('custom')) custom.add(run.bucket);
+    for (const bucket of custom)
+      https.push({ host: new URL(await target.objectUrl('custom', bucket, 'x')).hostname, to: 'direct' });
   }
+  // The S3 endpoint itself, after the rules above (an emulator posing as R2 is reached at its loopback address).
+  const s3 = target.s3Address;
+  https.push({ host: s3.host, port: s3.port, to: 'direct' });
   const proxy = await startProxy({ https, http });
   return {
     proxy,

@@ -29,14 +29,17 @@ import { zoneUse, zoneWideFromEnv } from '../run/zone-lock.ts';
 import type { LogEntry } from '../wire/request-log.ts';
 import { openSession, test } from './browser-test.ts';
 import { keepCaptures, withCaptures } from './flow.ts';
-import { runCases } from './run-cases.ts';
+import { runCases, waveOf } from './run-cases.ts';
 import {
   caseRun,
   failOnMismatches,
   failWith,
   location,
+  peekRun,
   runStep,
+  slotRun,
   waitAsAsked,
+  waveTurn,
   workerTarget,
   zoneTurn,
   zoneTurnEnd,
@@ -406,6 +409,8 @@ function batch(group: LoadedCase[]) {
   test.beforeAll(async ({ shared, browser, browserName }, info) => {
     // A batch does the work of its cases' tests: it has their time (CORS_TEST_TIMEOUT each), not one test's.
     if (info.timeout > 0) info.setTimeout(info.timeout * group.length);
+    // In waves, every case of a batch is of one wave (the batches are cut so): wait for it first.
+    for (const c of group) await waveTurn(c, browserName, info);
     const started = Date.now();
     made.clear();
     try {
@@ -420,7 +425,7 @@ function batch(group: LoadedCase[]) {
         context: 'own' | 'shared';
       }[] = [];
       const checkCase = async (c: LoadedCase) => {
-        const run = readRunState().cases[c.id];
+        const { run } = peekRun(c, browserName);
         // Its tests fail with why (caseRun).
         if (!run || run.error) return;
         const at = bucketOf(run, cases);
@@ -501,6 +506,7 @@ function batch(group: LoadedCase[]) {
         if (step.kind !== 'request') continue;
         const request = step.request;
         test(request.id, async ({ browserName, browser }, info) => {
+          await waveTurn(c, browserName);
           await zoneTurn(c, step);
           // For the conformance page's header (harness/report/reporter.ts).
           info.annotations.push({ type: 'browser', description: `${browserName} ${browser.version()}` });
@@ -508,7 +514,7 @@ function batch(group: LoadedCase[]) {
           try {
             const skip = notInBrowser(request);
             test.skip(skip !== undefined, skip);
-            const run = caseRun(c);
+            const run = caseRun(c, browserName);
             test.skip(!run.surfaces.includes(request.surface), noSurface(run, request));
             const mine = made.get(request);
             if (!mine) failWith(`the batch made no observation for ${c.id} › ${request.id}`);
@@ -556,6 +562,7 @@ function oneAtATime(c: LoadedCase) {
       const request = step.request;
       const requestStep = step;
       test(request.id, async ({ browserName, browser, shared }, info) => {
+        await waveTurn(c, browserName);
         await zoneTurn(c, step);
         // For the conformance page's header (harness/report/reporter.ts).
         info.annotations.push({ type: 'browser', description: `${browserName} ${browser.version()}` });
@@ -575,8 +582,7 @@ function oneAtATime(c: LoadedCase) {
           const skip = notInBrowser(request);
           test.skip(skip !== undefined, skip);
         }
-        const main = caseRun(c);
-        const mine = isSimple(c) ? main : main.perBrowser?.[browserName];
+        const mine = slotRun(c, browserName);
         test.skip(
           !mine,
           'a sequence case needs a bucket per browser, made only where the harness owns the buckets (the emulator); here it is checked raw only',
@@ -665,9 +671,16 @@ function oneAtATime(c: LoadedCase) {
 const cases = runCases();
 test.afterEach(({}, info) => zoneTurnEnd(info));
 
-// Batches of up to CORS_BROWSER_BATCH cases, in the corpus's order; every other case one check at a time.
+// Batches of up to CORS_BROWSER_BATCH cases, in the run's order, never across waves; every other case one check
+// at a time.
 let group: LoadedCase[] = [];
 for (const c of cases) {
+  // A batch of an earlier wave is declared before a case of a later one: each client meets its waves in order.
+  if (group.length > 0 && waveOf(group[0]) !== waveOf(c)) {
+    const earlier = group;
+    test.describe(() => batch(earlier));
+    group = [];
+  }
   if (!batchable(c)) {
     oneAtATime(c);
     continue;

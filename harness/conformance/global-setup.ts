@@ -15,6 +15,7 @@ import { FAULTS, type Fault } from '../emulator/cors.ts';
 import { envFileText, type RunningEmulator, startEmulator } from '../emulator/index.ts';
 import { type PropagationDelay, parseDelay } from '../emulator/store.ts';
 import { Interrupted, stopIfAborted } from '../run/abort.ts';
+import { shareCoordinator, startCoordinator } from '../run/coordinator.ts';
 import type { Restored } from '../run/journal.ts';
 import { holdRun, releaseRun } from '../run/live.ts';
 import { checkJournals, checkLeftovers, checkTarget, newRunId, prepareRun, restoreRun } from '../run/prepare.ts';
@@ -28,6 +29,22 @@ import { beginLifecycle, type Lifecycle } from './lifecycle.ts';
 import { casesPath, dropCases, keepCases } from './run-cases.ts';
 
 const log = (line: string) => console.log(`[r2-cors] ${line}`);
+
+/**
+ * The browsers whose projects this run selects (`--project`, exact names): a sequence gets a bucket for each
+ * of them only. Any other selection (a pattern) keeps every browser found.
+ */
+function selectedBrowsers(found: string[]): string[] {
+  const named: string[] = [];
+  const argv = process.argv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--project' && argv[i + 1]) named.push(argv[i + 1]);
+    else if (argv[i].startsWith('--project=')) named.push(argv[i].slice('--project='.length));
+  }
+  const names = named.flatMap((n) => n.split(','));
+  if (names.length === 0 || names.some((n) => /[*?]/.test(n))) return found;
+  return found.filter((b) => names.includes(b));
+}
 
 function deadlineMs(kind: string, propagationMaxMs: number): number {
   if (process.env.CORS_PROPAGATION_DEADLINE) return Number(process.env.CORS_PROPAGATION_DEADLINE) * 1000;
@@ -169,19 +186,13 @@ async function setUp(lifecycle: Lifecycle) {
     }
     setup = targetFromEnv();
     const { target } = setup;
-    const share = [
-      process.env.CORS_SHARD && `shard ${process.env.CORS_SHARD}`,
-      process.env.CORS_WAVE && `wave ${process.env.CORS_WAVE}`,
-    ]
-      .filter(Boolean)
-      .join(', ');
+    const share = process.env.CORS_SHARD ? `shard ${process.env.CORS_SHARD}` : '';
     const left = cases.length - runs.length;
     log(
       `target: ${target.identity}; ${runs.length} case(s) from ${casesPath()}${share ? ` (${share})` : ''}` +
         (left > 0 ? `; ${left} left out by CORS_ZONE_WIDE=${wide}` : ''),
     );
-    // Said once: by `npm run nightly` before its waves, or here by a run that is not one of its waves.
-    const note = process.env.CORS_WAVE ? undefined : customDomainNote(shardOf(all, process.env.CORS_SHARD));
+    const note = customDomainNote(shardOf(all, process.env.CORS_SHARD));
     if (note) log(note);
     // Read only, before any change: credentials, buckets, pending journals, leftovers of interrupted runs.
     await checkTarget(setup);
@@ -191,22 +202,40 @@ async function setUp(lifecycle: Lifecycle) {
     const id = newRunId();
     runId = id;
     holdRun(id);
-    const browsers = detectBrowsers().found.map((b) => b.name);
-    const state = await prepareRun(runs, setup, {
+    const browsers = selectedBrowsers(detectBrowsers().found.map((b) => b.name));
+    const prepared = await prepareRun(runs, setup, {
       runId: id,
       browsers,
       deadlineMs: deadlineMs(kind, propagation.max),
       progress: log,
       signal: stop.signal,
     });
+    const { state } = prepared;
     process.env.R2_CORS_RUN_STATE = writeRunState(state);
     keepCases(all, process.env.R2_CORS_RUN_STATE);
-    const pages = browsers.length > 0 ? await startPageServers(runs, target, state) : undefined;
+    const pages = browsers.length > 0 ? await startPageServers(runs, target, state, setup.customPool) : undefined;
     if (pages) process.env.R2_CORS_PROXY = pages.proxy.server;
     // The custom-domain zone's readers/writer lock, for every worker (harness/run/zone-lock.ts).
     const zoneLock = await startZoneLock();
     process.env.R2_CORS_ZONE_LOCK = zoneLock.address;
+    // Fewer buckets than slots: the later waves are applied as the run goes (harness/run/coordinator.ts).
+    const waves =
+      prepared.plan.waves.length > 1
+        ? await startCoordinator({
+            plan: prepared.plan,
+            runs: prepared.runs,
+            log,
+            prepareWave: async (index, signal) => {
+              await prepared.prepareWave(index, signal);
+              // The reports read each slot's propagation time from the state.
+              writeRunState(state);
+            },
+          })
+        : undefined;
+    shareCoordinator(waves);
+    if (waves) process.env.R2_CORS_WAVES = waves.address;
     if (stop.signal.aborted) {
+      await waves?.close();
       await pages?.close();
       await zoneLock.close();
     }
@@ -215,6 +244,9 @@ async function setUp(lifecycle: Lifecycle) {
     lifecycle.teardown = async () => {
       phase = 'teardown';
       signals = 0;
+      // No wave is applied after this; one being applied is awaited, so that nothing changes a bucket after.
+      await waves?.close();
+      shareCoordinator(undefined);
       await zoneLock.close();
       if (pages?.proxy.refused.length)
         log(`the proxy refused hosts it was not told about: ${[...new Set(pages.proxy.refused)].join(', ')}`);

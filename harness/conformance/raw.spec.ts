@@ -21,6 +21,7 @@ import {
   location,
   runStep,
   waitAsAsked,
+  waveTurn,
   workerTarget,
   zoneTurn,
   zoneTurnEnd,
@@ -178,6 +179,7 @@ for (const c of cases) {
       for (const step of c.steps) {
         if (step.kind !== 'request') continue;
         test(step.request.id, async ({}, info) => {
+          await waveTurn(c, 'raw');
           await zoneTurn(c, step);
           const run = caseRun(c);
           if (run.applied)
@@ -200,6 +202,7 @@ for (const c of cases) {
           const before = pending;
           pending = [];
           test(step.request.id, async ({}, info) => {
+            await waveTurn(c, 'raw');
             await zoneTurn(c, step);
             const run = caseRun(c);
             for (const s of before)
@@ -213,6 +216,7 @@ for (const c of cases) {
           pending = [];
           const { policy, rejected } = step;
           test(`${formatPath(step.path)} refused`, async ({}, info) => {
+            await waveTurn(c, 'raw');
             await zoneTurn(c, step);
             const run = caseRun(c);
             for (const s of before)

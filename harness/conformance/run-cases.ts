@@ -10,6 +10,7 @@ import { deserialize, serialize } from 'node:v8';
 import { loadCases } from '../cases/load.ts';
 import { fileLocator } from '../cases/locate-file.ts';
 import type { LoadedCase } from '../cases/model.ts';
+import { type RunState, readRunState } from '../run/state.ts';
 import { casesOfRun } from '../run/waves.ts';
 
 export function casesPath(): string {
@@ -37,11 +38,30 @@ export function readCasesFile(file: string): LoadedCase[] {
 }
 
 /**
- * The cases this Playwright run checks: every case, or one shard's and one wave's (harness/run/waves.ts). The
- * set-up and every spec call this, so that they agree.
+ * The cases this Playwright run checks: every case, or one shard's (harness/run/waves.ts), in the order of the
+ * set-up's plan once there is one, so that the tests meet their waves in order. The set-up and every spec call
+ * this, so that they agree.
  */
 export function runCases(): LoadedCase[] {
-  return casesOfRun(allCases());
+  const cases = casesOfRun(allCases());
+  const order = planOrder();
+  if (!order) return cases;
+  const at = new Map(order.map((id, i) => [id, i]));
+  return [...cases].sort((a, b) => (at.get(a.id) ?? order.length) - (at.get(b.id) ?? order.length));
+}
+
+/** The wave (1-based) of a case's slot for every client, or of its raw slot; 1 without a plan. */
+export function waveOf(c: LoadedCase): number {
+  return runState()?.cases[c.id]?.wave ?? 1;
+}
+
+function planOrder(): string[] | undefined {
+  return runState()?.order;
+}
+
+/** The set-up's run state, when this process runs after it (the specs are also loaded by `--list`). */
+function runState(): RunState | undefined {
+  return process.env.R2_CORS_RUN_STATE ? readRunState() : undefined;
 }
 
 /** Keeps the cases the set-up loaded for the rest of the run, in a file beside the run's state; the teardown drops it. */

@@ -9,8 +9,10 @@ import type { CaseRequest, LoadedCase, Step } from '../cases/model.ts';
 import { formatMismatch, type Mismatch } from '../check/expect.ts';
 import { type DocPath, formatPath } from '../policy/model.ts';
 import { applyAndWait, type Sentinel } from '../run/apply.ts';
+import { waitForWave } from '../run/coordinator.ts';
 import { isSimple, PROBE_KEY, surfacesUsed } from '../run/prepare.ts';
 import { type CaseRun, readRunState } from '../run/state.ts';
+import { slotKey } from '../run/waves.ts';
 import { runsUnder, ZoneLockClient, type ZoneMode, zoneUse, zoneWideFromEnv } from '../run/zone-lock.ts';
 import { targetFromEnv } from '../targets/from-env.ts';
 import type { Target } from '../targets/target.ts';
@@ -30,12 +32,66 @@ export function failWith(text: string): never {
   throw error;
 }
 
-/** The case's bucket and prefix; a case the set-up could not prepare fails with why. */
-export function caseRun(c: LoadedCase): CaseRun {
-  const run = readRunState().cases[c.id];
-  if (!run) failWith(`the set-up of this run did not prepare case ${c.id}`);
+/** The runs of slots this worker waited for, by slot key (waves only). */
+const waveRuns = new Map<string, CaseRun>();
+
+/**
+ * In a run in waves (harness/run/coordinator.ts), waits until the wave of the case's slot for `client` is in
+ * force, and keeps its run for `caseRun`; without waves, returns at once. Call it first in every test, before
+ * the zone turn: a test holding the zone must never wait for a wave. The wait does not count against the test's
+ * timeout (nor a batch's), and is noted when it is long.
+ */
+export async function waveTurn(c: LoadedCase, client: string, info: TestInfo = test.info()) {
+  const address = process.env.R2_CORS_WAVES;
+  const key = slotKey(c.id, isSimple(c) ? 'all' : client);
+  if (!address || waveRuns.has(key)) return;
+  const timeout = info.timeout;
+  if (timeout > 0) info.setTimeout(timeout + WAVE_WAIT_MS);
+  const started = Date.now();
+  let found: Awaited<ReturnType<typeof waitForWave>>;
+  try {
+    found = await waitForWave(address, c.id, client);
+  } catch (error) {
+    failWith(`waiting for this case's wave: ${(error as Error).message}`);
+  }
+  const waited = Date.now() - started;
+  if (timeout > 0) info.setTimeout(timeout + waited);
+  if (!found) return;
+  waveRuns.set(key, found.run);
+  info.annotations.push({
+    type: 'wave',
+    description: `wave ${found.wave}/${found.waves}${waited >= 1000 ? `, after waiting ${waited} ms for it` : ''}`,
+  });
+}
+
+/** How long a test may wait for its wave: the waves before it must end first, whatever their number. */
+const WAVE_WAIT_MS = 24 * 3600_000;
+
+/**
+ * The bucket and prefix of the case's slot for `client` (a sequence has one per client where buckets allow;
+ * undefined where it has none for a browser); a slot the set-up could not prepare fails with why.
+ */
+export function slotRun(c: LoadedCase, client: string): CaseRun | undefined {
+  const found = peekRun(c, client);
+  if (!found.prepared) failWith(`the set-up of this run did not prepare case ${c.id}`);
   // Distinct from a wrong answer: the policy never took effect, or the bucket could not be prepared.
-  if (run.error) failWith(run.error.message);
+  if (found.run?.error) failWith(found.run.error.message);
+  return found.run;
+}
+
+/** The slot's run as `slotRun` finds it, without failing; `prepared`: the set-up knows the case. */
+export function peekRun(c: LoadedCase, client: string): { run?: CaseRun; prepared: boolean } {
+  const simple = isSimple(c);
+  const waved = waveRuns.get(slotKey(c.id, simple ? 'all' : client));
+  const main = readRunState().cases[c.id];
+  const run = waved ?? (simple || client === 'raw' ? main : main?.perBrowser?.[client]);
+  return { run, prepared: main !== undefined || waved !== undefined };
+}
+
+/** The case's bucket and prefix for the raw client, or every client of a simple case. */
+export function caseRun(c: LoadedCase, client = 'raw'): CaseRun {
+  const run = slotRun(c, client);
+  if (!run) failWith(`the set-up of this run did not prepare case ${c.id} for ${client}`);
   return run;
 }
 
@@ -44,8 +100,12 @@ export function failOnMismatches(c: LoadedCase, mismatches: Mismatch[]) {
   if (mismatches.length > 0) failWith(mismatches.map((m) => formatMismatch(c.file, c.locate(m.path), m)).join('\n\n'));
 }
 
-/** The sentinel in force on each bucket this worker changed (a later delete is proven by its disappearance). */
+/**
+ * The sentinel in force on each bucket this worker changed (a later delete is proven by its disappearance), by
+ * bucket and slot: in waves, a later wave's slot on the same bucket starts from what the set-up applied.
+ */
 const sentinels = new Map<string, Sentinel | undefined>();
+const bucketOf = (run: CaseRun) => `${run.bucket} ${run.prefix}`;
 
 /** A sequence's apply or purge step, on the given run's bucket; the set-up already did a first plain apply. */
 export async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
@@ -56,9 +116,9 @@ export async function runStep(c: LoadedCase, run: CaseRun, step: Step) {
       probeKey: `${run.prefix}${PROBE_KEY}`,
       surfaces: surfacesUsed(c).filter((s) => run.surfaces.includes(s)),
       deadlineMs: readRunState().deadlineMs,
-      previous: sentinels.has(run.bucket) ? sentinels.get(run.bucket) : run.sentinel,
+      previous: sentinels.has(bucketOf(run)) ? sentinels.get(bucketOf(run)) : run.sentinel,
     });
-    sentinels.set(run.bucket, applied.sentinel);
+    sentinels.set(bucketOf(run), applied.sentinel);
     test.info().annotations.push({
       type: 'propagation',
       description: `${formatPath(step.path)} in effect after ${applied.propagationMs} ms`,

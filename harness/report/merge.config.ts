@@ -1,8 +1,8 @@
 /**
  * The configuration `npm run nightly` and `npm run nightly:merge` give `playwright merge-reports`: the reports
- * of one `npx playwright test` (playwright.config.ts), made from the blob reports of the waves and shards of a
- * nightly. The conformance reporter reads the tests' results, annotations and attachments from the blobs, and
- * the waves' run states from the files kept beside them (R2_CORS_MERGE_STATES, harness/run/nightly.ts).
+ * of one `npx playwright test` (playwright.config.ts), made from the blob reports of a nightly's shards (one
+ * each). The conformance reporter reads the tests' results, annotations and attachments from the blobs, and
+ * the shards' run states from the files kept beside them (R2_CORS_MERGE_STATES, harness/run/nightly.ts).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

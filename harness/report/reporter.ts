@@ -237,7 +237,7 @@ function readState(): RunState | undefined {
 }
 
 /**
- * The runs of a merged report (the waves and shards of `npm run nightly`) as one: their cases side by side, the
+ * The runs of a merged report (the shards of `npm run nightly`) as one: their cases side by side, the
  * target they share, and the run ids first … last with how many.
  */
 function mergedState(states: RunState[]): RunState | undefined {

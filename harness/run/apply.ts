@@ -120,8 +120,9 @@ async function waitFor(
     }
     await pause(delay, options.signal);
     stopIfAborted(options.signal);
-    // Capped at 1 s: a slow poll would add up to its own length to every measured propagation time.
-    delay = Math.min(1000, Math.round(delay * 1.5));
+    // Capped at 0.5 s: a slower poll would add up to its own length to every measured propagation time, and a
+    // run in waves waits that long once per wave; about 60 probes at R2's 30 s.
+    delay = Math.min(500, Math.round(delay * 1.5));
   }
 }
 

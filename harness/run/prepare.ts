@@ -10,11 +10,11 @@ import type { LoadedCase, Surface } from '../cases/model.ts';
 import type { TargetSetup } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
 import { Interrupted, stopIfAborted } from './abort.ts';
-import { applyAndWait, NotInEffect } from './apply.ts';
+import { applyAndWait, NotInEffect, type Sentinel } from './apply.ts';
 import { pendingJournals, type Restored, removeJournal, restore, writeJournal } from './journal.ts';
 import { describeLeftover, findLeftovers, RUN_PREFIX } from './leftovers.ts';
 import type { CaseRun, RunState } from './state.ts';
-import { needsCustomDomain } from './waves.ts';
+import { planWaves, type Slot, slotList, type WavePlan } from './waves.ts';
 
 export const PROBE_KEY = '__r2-cors-probe';
 
@@ -111,137 +111,173 @@ export async function checkTarget(setup: TargetSetup) {
   }
 }
 
-export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, options: PrepareOptions): Promise<RunState> {
-  const { target, pool, customPool } = setup;
+/** What the set-up prepared: the run state (wave 1 in force), its plan, and how to prepare each later wave. */
+export interface PreparedRun {
+  state: RunState;
+  plan: WavePlan;
+  /** The run of every slot, by slot key: the state's cases, and their per-browser runs. */
+  runs: Map<string, CaseRun>;
+  /** Seeds and applies a later wave (0-based) on its buckets; a bucket's failure goes in its slot's run. */
+  prepareWave(index: number, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Plans the run in waves as wide as the buckets allow (harness/run/waves.ts), gives every slot its bucket and
+ * prefix, journals each bucket once before its first change, then seeds and applies wave 1, every slot at once.
+ */
+export async function prepareRun(
+  cases: LoadedCase[],
+  setup: TargetSetup,
+  options: PrepareOptions,
+): Promise<PreparedRun> {
+  const { target, pool, customPool, own } = setup;
   const { runId } = options;
+  // Where the harness creates buckets and none is capped (the emulator): a bucket for every slot, one wave.
   const ownsBuckets = target.createBucket !== undefined && pool.length === 0;
-  // With R2_CUSTOM_DOMAIN_BUCKETS the custom-domain cases take their buckets from that pool, the others from theirs.
-  const onCustomPool = (c: LoadedCase) => customPool.length > 0 && needsCustomDomain(c);
-  const customCases = cases.filter(onCustomPool);
-  const general = cases.filter((c) => !onCustomPool(c));
-  if (customCases.length > customPool.length) {
-    throw new TargetError(
-      `${customCases.length} custom-domain cases need ${customCases.length} buckets and R2_CUSTOM_DOMAIN_BUCKETS has ` +
-        `${customPool.length}: run them in waves with \`npm run nightly\`, or add buckets to it.`,
-    );
-  }
-  if (setup.own && general.length > setup.own.max) {
-    throw new TargetError(
-      `${general.length} cases need ${general.length} buckets and R2_MAX_BUCKETS is ${setup.own.max}: ` +
-        `run them in waves of ${setup.own.max} with \`npm run nightly\`, or raise R2_MAX_BUCKETS.`,
-    );
-  }
-  if (!ownsBuckets && pool.length < general.length) {
-    throw new TargetError(
-      `${general.length} cases need ${general.length} buckets, one each, and the bucket list has ${pool.length}. ` +
-        `Run them in waves of ${pool.length} with \`npm run nightly\`, add buckets to R2_BUCKETS (or S3_BUCKETS), ` +
-        'or run fewer cases (CORS_CASES=cases/some/folder).',
-    );
-  }
+  const unlimited = ownsBuckets && !own;
+  const plan = planWaves(cases, {
+    width: unlimited ? Number.POSITIVE_INFINITY : own ? own.max : pool.length,
+    customWidth: customPool.length,
+    browsers: options.browsers ?? [],
+  });
   const state: RunState = {
     runId,
     target: target.identity,
     kind: target.kind,
     deadlineMs: options.deadlineMs,
     cases: {},
+    waves: plan.waves.length,
+    order: plan.order.map((c) => c.id),
   };
-  // A target error in one bucket stops the others too, as Ctrl-C does: the caller then puts back what was done.
-  const failed = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
-  // Every bucket's wait listens to it: as many listeners as buckets at once, not a leak.
-  setMaxListeners(0, signal);
-  let failure: TargetError | undefined;
-  /** Every change goes through here: none starts once the set-up is stopped. */
-  const change = <T>(work: () => Promise<T>): Promise<T> => {
-    stopIfAborted(signal);
-    return work();
-  };
-  const started = Date.now();
-  let done = 0;
-  /** Journals, seeds and (first step a plain apply) applies one bucket for a case; failures go in the run. */
-  const prepareBucket = async (c: LoadedCase, run: CaseRun) => {
-    const { bucket, prefix } = run;
-    const creates = ownsBuckets && !customPool.includes(bucket);
-    try {
-      const originalPolicy = creates ? null : await target.getPolicy(bucket);
-      // The journal comes before the first change (the bucket's creation, where the run creates it).
-      stopIfAborted(signal);
-      writeJournal({
-        version: 1,
-        target: target.identity,
-        kind: target.kind,
-        bucket,
-        originalPolicy,
-        prefix: `${RUN_PREFIX}${runId}/`,
-        runId,
-        startedAt: new Date().toISOString(),
-        pid: process.pid,
-        created: creates || undefined,
-      });
-      if (creates) await change(() => target.createBucket?.(bucket) ?? Promise.resolve());
-      const available = await target.surfaces(bucket);
-      run.surfaces = [...available];
-      await change(() => target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain'));
-      for (const object of c.objects) {
-        await change(() =>
-          target.putObject(bucket, `${prefix}${object.key}`, object.bytes ?? object.body ?? '', object.contentType),
-        );
+  const runs = new Map<string, CaseRun>();
+  for (const [w, wave] of plan.waves.entries()) {
+    let general = 0;
+    let custom = 0;
+    for (const slot of wave) {
+      const { case: c, client } = slot;
+      const bucket = slot.custom
+        ? customPool[custom++]
+        : unlimited
+          ? bucketName(client === 'all' || client === 'raw' ? c.id : `${c.id}-${client}`, runId)
+          : own
+            ? `${own.prefix}-${runId}-${++general}`
+            : pool[general++];
+      // A sequence's browser slot keeps its objects apart from the raw slot's, which may be on the same bucket.
+      const browserSlot = client !== 'all' && client !== 'raw';
+      const prefix = `${RUN_PREFIX}${runId}/${browserSlot ? `${client}/` : ''}${c.id}/`;
+      const run: CaseRun = { id: c.id, bucket, prefix, surfaces: [], wave: w + 1 };
+      runs.set(slot.key, run);
+      if (browserSlot) {
+        state.cases[c.id] ??= { id: c.id, bucket, prefix, surfaces: [], wave: w + 1 };
+        const main = state.cases[c.id];
+        main.perBrowser ??= {};
+        main.perBrowser[client] = run;
+      } else {
+        // The raw slot of a sequence may come after none of its browser slots: keep what they set.
+        run.perBrowser = state.cases[c.id]?.perBrowser;
+        state.cases[c.id] = run;
       }
-      // Every case's first apply happens here, all at once, so that the waits overlap.
-      const first = c.steps[0];
-      if (first?.kind === 'apply' && !first.rejected) {
-        const { propagationMs, probes, sentinel } = await applyAndWait(target, bucket, first.policy, {
-          probeKey: `${prefix}${PROBE_KEY}`,
-          surfaces: surfacesUsed(c).filter((s) => available.has(s)),
-          deadlineMs: options.deadlineMs,
-          neverHadPolicy: creates,
-          signal,
-        });
-        run.applied = { propagationMs, probes };
-        run.sentinel = sentinel;
-      }
-    } catch (error) {
-      if (error instanceof Interrupted) return;
-      if (error instanceof TargetError) {
-        failure ??= error;
-        failed.abort('a target error');
-        return;
-      }
-      run.error = { kind: error instanceof NotInEffect ? 'not-in-effect' : 'setup', message: (error as Error).message };
     }
-  };
-  await eachLimited(
-    cases,
-    64,
-    async (c) => {
-      const prefix = `${RUN_PREFIX}${runId}/${c.id}/`;
-      const index = general.indexOf(c);
-      const bucket = onCustomPool(c)
-        ? customPool[customCases.indexOf(c)]
-        : setup.own
-          ? `${setup.own.prefix}-${runId}-${index + 1}`
-          : ownsBuckets
-            ? bucketName(c.id, runId)
-            : pool[index];
-      const run: CaseRun = { id: c.id, bucket, prefix, surfaces: [] };
-      state.cases[c.id] = run;
-      // A sequence changes its bucket as it goes, so each browser needs a bucket of its own (where the harness
-      // owns buckets; on a live pool, sequences are checked raw only).
-      const others: Promise<void>[] = [];
-      if (!isSimple(c) && ownsBuckets && !setup.own && options.browsers?.length) {
-        run.perBrowser = {};
-        for (const browser of options.browsers) {
-          const own: CaseRun = {
-            id: c.id,
-            bucket: bucketName(`${c.id}-${browser}`, runId),
-            prefix,
-            surfaces: [],
-          };
-          run.perBrowser[browser] = own;
-          others.push(prepareBucket(c, own));
+  }
+
+  /** Each bucket's journal, written once, before its first change (its creation, where the run creates it). */
+  const journals = new Map<string, Promise<void>>();
+  /** Buckets the run created and has not used yet: nothing to delete on them. */
+  const fresh = new Set<string>();
+  /** The sentinel each bucket holds after a simple slot's apply; unknown after a sequence, which changes it as it goes. */
+  const lastSentinel = new Map<string, Sentinel>();
+  const journal = (bucket: string, signal: AbortSignal) => {
+    let done = journals.get(bucket);
+    if (!done) {
+      done = (async () => {
+        const creates = ownsBuckets && !customPool.includes(bucket);
+        const originalPolicy = creates ? null : await target.getPolicy(bucket);
+        stopIfAborted(signal);
+        writeJournal({
+          version: 1,
+          target: target.identity,
+          kind: target.kind,
+          bucket,
+          originalPolicy,
+          prefix: `${RUN_PREFIX}${runId}/`,
+          runId,
+          startedAt: new Date().toISOString(),
+          pid: process.pid,
+          created: creates || undefined,
+        });
+        if (creates) {
+          stopIfAborted(signal);
+          await (target.createBucket?.(bucket) ?? Promise.resolve());
+          fresh.add(bucket);
         }
+      })();
+      journals.set(bucket, done);
+    }
+    return done;
+  };
+
+  /**
+   * Seeds and (first step a plain apply) applies the slots of one wave, at most 64 at a time. In the set-up a
+   * target error stops every slot (the caller then puts back what was done); in a later wave, it fails its slot.
+   */
+  const prepareSlots = async (index: number, outer: AbortSignal | undefined, strict: boolean) => {
+    const slots = plan.waves[index];
+    const failed = new AbortController();
+    const signal = outer ? AbortSignal.any([outer, failed.signal]) : failed.signal;
+    // Every bucket's wait listens to it: as many listeners as buckets at once, not a leak.
+    setMaxListeners(0, signal);
+    let failure: TargetError | undefined;
+    /** Every change goes through here: none starts once the set-up is stopped. */
+    const change = <T>(work: () => Promise<T>): Promise<T> => {
+      stopIfAborted(signal);
+      return work();
+    };
+    const started = Date.now();
+    let done = 0;
+    const prepareSlot = async (slot: Slot) => {
+      const c = slot.case;
+      const run = runs.get(slot.key) as CaseRun;
+      const { bucket, prefix } = run;
+      try {
+        await journal(bucket, signal);
+        const neverHadPolicy = fresh.delete(bucket);
+        const available = await target.surfaces(bucket);
+        run.surfaces = [...available];
+        await change(() => target.putObject(bucket, `${prefix}${PROBE_KEY}`, 'probe', 'text/plain'));
+        for (const object of c.objects) {
+          await change(() =>
+            target.putObject(bucket, `${prefix}${object.key}`, object.bytes ?? object.body ?? '', object.contentType),
+          );
+        }
+        // Every slot's first apply happens here, all at once, so that the waits overlap.
+        const first = c.steps[0];
+        const previous = lastSentinel.get(bucket);
+        lastSentinel.delete(bucket);
+        if (first?.kind === 'apply' && !first.rejected) {
+          const { propagationMs, probes, sentinel } = await applyAndWait(target, bucket, first.policy, {
+            probeKey: `${prefix}${PROBE_KEY}`,
+            surfaces: surfacesUsed(c).filter((s) => available.has(s)),
+            deadlineMs: options.deadlineMs,
+            neverHadPolicy,
+            previous,
+            signal,
+          });
+          run.applied = { propagationMs, probes };
+          run.sentinel = sentinel;
+          if (sentinel && slot.client === 'all') lastSentinel.set(bucket, sentinel);
+        }
+      } catch (error) {
+        if (error instanceof Interrupted) return;
+        if (error instanceof TargetError && strict) {
+          failure ??= error;
+          failed.abort('a target error');
+          return;
+        }
+        run.error = {
+          kind: error instanceof NotInEffect ? 'not-in-effect' : 'setup',
+          message: (error as Error).message,
+        };
       }
-      await Promise.all([prepareBucket(c, run), ...others]);
       if (signal.aborted) return;
       done += 1;
       const note = run.error
@@ -249,15 +285,34 @@ export async function prepareRun(cases: LoadedCase[], setup: TargetSetup, option
         : run.applied
           ? ` (in effect after ${run.applied.propagationMs} ms)`
           : '';
-      options.progress?.(`[${done}/${cases.length}] ${c.id} on ${bucket}${note}`);
+      const who = slot.client === 'all' ? c.id : `${c.id} (${slot.client})`;
+      options.progress?.(`[${done}/${slots.length}] ${who} on ${bucket}${note}`);
+    };
+    await eachLimited(slots, 64, prepareSlot, signal);
+    // Here every request sent has been answered: nothing of this wave can still change a bucket.
+    if (failure) throw failure;
+    stopIfAborted(outer);
+    return Date.now() - started;
+  };
+
+  if (plan.waves.length > 1)
+    options.progress?.(
+      `${cases.length} case(s) in ${plan.waves.length} wave(s) of at most ${own ? own.max : pool.length} bucket(s)` +
+        (customPool.length > 0 ? ` and ${customPool.length} with a custom domain` : '') +
+        ': one Playwright run, each wave applied once every test of the one before has ended (README, "Waves")',
+    );
+  if (plan.waves.length > 1)
+    options.progress?.(`wave 1/${plan.waves.length}: ${plan.waves[0].length} slot(s) (${slotList(plan.waves[0])})`);
+  const ms = plan.waves.length > 0 ? await prepareSlots(0, options.signal, true) : 0;
+  options.progress?.(`Set-up of ${cases.length} case(s) took ${(ms / 1000).toFixed(1)} s`);
+  return {
+    state,
+    plan,
+    runs,
+    prepareWave: async (index, signal) => {
+      await prepareSlots(index, signal, false);
     },
-    signal,
-  );
-  // Here every request the set-up sent has been answered: nothing of it can still change a bucket.
-  if (failure) throw failure;
-  stopIfAborted(signal);
-  options.progress?.(`Set-up of ${cases.length} case(s) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return state;
+  };
 }
 
 /**

@@ -22,6 +22,8 @@ export interface CaseRun {
   error?: { kind: 'not-in-effect' | 'setup'; message: string };
   /** Sequence cases: a bucket of its own for each browser project, by project name. */
   perBrowser?: Record<string, CaseRun>;
+  /** The wave (1-based) in which this slot's bucket serves it (harness/run/waves.ts). */
+  wave?: number;
 }
 
 export interface RunState {
@@ -30,6 +32,10 @@ export interface RunState {
   kind: string;
   deadlineMs: number;
   cases: Record<string, CaseRun>;
+  /** How many waves the run has (1: every slot at once). */
+  waves?: number;
+  /** Case ids in the order the specs declare them (harness/run/waves.ts). */
+  order?: string[];
 }
 
 export function stateDir(): string {

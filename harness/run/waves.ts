@@ -1,27 +1,26 @@
 /**
- * Waves: with B buckets and C cases, cases run in ceil(C / B) waves of at most B, each wave one Playwright run
- * (`npm run nightly`, harness/run/nightly.ts) whose set-up applies the wave's policies at once, whose clients
- * all check the wave's cases while those policies are in force, and whose teardown puts the buckets back before
- * the next wave. The blob reports of the waves are merged into one report.
+ * Waves: with fewer buckets than the run needs, one Playwright run checks its cases in waves. A slot is what one
+ * bucket serves for a wave: a simple case for every client (raw and each browser), or a sequence for one client
+ * (a sequence changes its bucket's policy as it goes, so each client needs its own). Each wave holds at most as
+ * many slots as there are buckets; its policies are applied at once and proven in effect, every client checks
+ * the wave's slots while they are in force, then the next wave is applied on the same buckets
+ * (harness/run/coordinator.ts). Where the harness creates buckets without a cap (the emulator), every slot has
+ * a bucket of its own: one wave.
  *
- * Why one Playwright run per wave, not waves inside one run: Playwright schedules a run's tests by project and
- * file as it likes. A wave's tests must all end before the next wave's policies are applied; a test that waited
- * for its wave while earlier waves' tests sat behind it in the queue would hold a worker, and with every worker
- * so held the run would deadlock. Project dependencies cannot order waves either: a dependent project is skipped
- * when any test of its dependency fails, and a conformance failure is an ordinary outcome here. Separate runs
- * are ordered by the driver, and inside one run every test's policy is already in force: nothing waits on
- * anything that has not started, so no deadlock is possible.
+ * The plan fixes an order of the cases, which both specs declare their tests in, such that every client meets its
+ * slots' waves in order (planWaves): that is what keeps a run in waves from deadlocking.
  *
- * CORS_SHARD=i/N keeps every N-th case (a nightly job's share, before waves); CORS_WAVE=k/W keeps wave k of W;
- * the set-up and the specs both read them through runCases(), so they always agree on which cases run.
+ * CORS_SHARD=i/N keeps every N-th case (a nightly job's share); the set-up and the specs both read it through
+ * runCases(), so they always agree on which cases run.
  *
  * Custom-domain cases need buckets a user has attached to a domain of theirs (R2_CUSTOM_DOMAIN_BUCKETS): on a
- * live account they form a pool of their own, in waves as wide as it (CORS_WAVE_CUSTOM_WIDTH), the k-th wave of
- * each pool running together; without that variable a live run leaves them out, and says so once.
+ * live account they form a pool of their own, its waves beside the other pool's; without that variable a live
+ * run leaves them out, and says so once.
  */
 import type { LoadedCase } from '../cases/model.ts';
 import { targetKind } from '../targets/from-env.ts';
 import { TargetError } from '../targets/target.ts';
+import { isSimple } from './prepare.ts';
 import { zoneUse } from './zone-lock.ts';
 
 /** A case that needs a custom domain: a request on the `custom` surface, or a purge of its cache. */
@@ -73,50 +72,96 @@ export function shardOf(cases: LoadedCase[], shard: string | undefined): LoadedC
   return index === 1 ? cases.filter((c) => custom.includes(c) || spread.includes(c)) : spread;
 }
 
+/** What one bucket serves for the length of a wave: a case for every client, or a sequence for one client. */
+export interface Slot {
+  /** `<case-id>` for every client; `<case-id>@<client>` for a sequence's own bucket for one client. */
+  key: string;
+  case: LoadedCase;
+  /** `all`, or the one client: `raw` or a browser project. */
+  client: string;
+  /** On the custom-domain pool (R2_CUSTOM_DOMAIN_BUCKETS). */
+  custom: boolean;
+}
+
+export interface WavePlan {
+  /** The cases in the order the specs declare them, so that every client meets them wave by wave. */
+  order: LoadedCase[];
+  /** The slots of each wave; a slot's position in its wave and pool is its bucket's. */
+  waves: Slot[][];
+}
+
+export interface PoolWidths {
+  /** Buckets of the general pool (Infinity: the run creates one per slot). */
+  width: number;
+  /** Buckets of the custom-domain pool; 0: no such pool, custom-domain cases go on the general one. */
+  customWidth: number;
+  /** The browser projects that run: a sequence changes its bucket as it goes, so each client needs its own. */
+  browsers: string[];
+}
+
+/** A wave's slots for a log line: the first few keys, and how many more. */
+export function slotList(slots: Slot[]): string {
+  const shown = slots.slice(0, 6).map((s) => s.key);
+  return `${shown.join(', ')}${slots.length > shown.length ? `, … ${slots.length - shown.length} more` : ''}`;
+}
+
+export const slotKey = (caseId: string, client: string) => (client === 'all' ? caseId : `${caseId}@${client}`);
+
 /**
- * Cases in waves of at most `width`, in the corpus's order; with `customWidth` (R2_CUSTOM_DOMAIN_BUCKETS), the
- * custom-domain cases in waves of at most that many of their own, wave k of both pools together.
+ * The slots of a case: one for every client, or a sequence's one per client (a browser's only when the sequence
+ * sends a request: refusals of invalid policies are raw checks).
  */
-export function planWaves(cases: LoadedCase[], width: number, customWidth = 0): LoadedCase[][] {
-  if (width < 1) throw new TargetError('a wave needs at least one bucket');
-  const cut = (list: LoadedCase[], w: number) => {
-    const waves: LoadedCase[][] = [];
-    for (let i = 0; i < list.length; i += w) waves.push(list.slice(i, i + w));
-    return waves;
-  };
-  if (customWidth < 1) return cut(cases, width);
-  const general = cut(
-    cases.filter((c) => !needsCustomDomain(c)),
-    width,
-  );
-  const custom = cut(cases.filter(needsCustomDomain), customWidth);
-  return Array.from({ length: Math.max(general.length, custom.length) }, (_, k) => [
-    ...(general[k] ?? []),
-    ...(custom[k] ?? []),
-  ]);
+export function slotsOf(c: LoadedCase, browsers: string[], custom: boolean): Slot[] {
+  const requests = c.steps.some((s) => s.kind === 'request');
+  const clients = isSimple(c) ? ['all'] : ['raw', ...(requests ? browsers : [])];
+  return clients.map((client) => ({ key: slotKey(c.id, client), case: c, client, custom }));
 }
 
 /**
- * The cases of this Playwright run: the shard's, less the custom-domain cases a live run without
- * R2_CUSTOM_DOMAIN_BUCKETS leaves out, then the wave's (CORS_WAVE=k/W, waves of CORS_WAVE_WIDTH and
- * CORS_WAVE_CUSTOM_WIDTH).
+ * Slots in waves: each pool (general, custom-domain) holds at most its width of slots at once. The cases are taken
+ * in an order that walks both pools at the pace of their widths, and no slot goes in a wave before the one of the
+ * slot before it: every client's tests, declared in that order, then meet their waves in order, so a worker that
+ * waits for wave k+1 never holds up a test of wave k (README, "Waves").
  */
+export function planWaves(cases: LoadedCase[], widths: PoolWidths): WavePlan {
+  const { width, customWidth, browsers } = widths;
+  if (width < 1) throw new TargetError('a wave needs at least one bucket');
+  const onCustom = (c: LoadedCase) => customWidth > 0 && needsCustomDomain(c);
+  // A case comes at the share of its pool's slots before it, over the pool's width: the pools advance side by side.
+  const before = new Map<LoadedCase, number>();
+  const counted = [0, 0];
+  for (const c of cases) {
+    const pool = onCustom(c) ? 1 : 0;
+    before.set(c, counted[pool]);
+    counted[pool] += slotsOf(c, browsers, false).length;
+  }
+  const pace = (c: LoadedCase) =>
+    onCustom(c) ? (before.get(c) ?? 0) / customWidth : width === Infinity ? 0 : (before.get(c) ?? 0) / width;
+  const order = cases
+    .map((c, i) => ({ c, i, at: pace(c) }))
+    .sort((a, b) => a.at - b.at || a.i - b.i)
+    .map((x) => x.c);
+  const waves: Slot[][] = [];
+  const used = [new Map<number, number>(), new Map<number, number>()];
+  let frontier = 0;
+  for (const c of order) {
+    for (const slot of slotsOf(c, browsers, onCustom(c))) {
+      const pool = slot.custom ? 1 : 0;
+      const cap = slot.custom ? customWidth : width;
+      let wave = frontier;
+      while ((used[pool].get(wave) ?? 0) >= cap) wave += 1;
+      used[pool].set(wave, (used[pool].get(wave) ?? 0) + 1);
+      waves[wave] ??= [];
+      waves[wave].push(slot);
+      frontier = wave;
+    }
+  }
+  return { order, waves };
+}
+
+/** The cases of this Playwright run: the shard's, less the custom-domain cases a live run without R2_CUSTOM_DOMAIN_BUCKETS leaves out. */
 export function casesOfRun(all: LoadedCase[], env: NodeJS.ProcessEnv = process.env): LoadedCase[] {
   const shard = shardOf(all, env.CORS_SHARD);
   const leftOut = new Set(customDomainCasesLeftOut(shard, env));
-  const cases = shard.filter((c) => !leftOut.has(c));
-  if (!env.CORS_WAVE) return cases;
-  const { index, of } = fraction('CORS_WAVE', env.CORS_WAVE);
-  const width = Number(env.CORS_WAVE_WIDTH);
-  if (!Number.isInteger(width) || width < 1)
-    throw new TargetError('CORS_WAVE needs CORS_WAVE_WIDTH, a whole number ≥ 1');
-  const customWidth = Number(env.CORS_WAVE_CUSTOM_WIDTH ?? 0);
-  if (!Number.isInteger(customWidth) || customWidth < 0)
-    throw new TargetError('CORS_WAVE_CUSTOM_WIDTH must be a whole number ≥ 0');
-  const waves = planWaves(cases, width, customWidth);
-  if (waves.length !== of)
-    throw new TargetError(
-      `CORS_WAVE=${env.CORS_WAVE}: these cases make ${waves.length} wave(s) of ${width}, not ${of}`,
-    );
-  return waves[index - 1];
+  return shard.filter((c) => !leftOut.has(c));
 }

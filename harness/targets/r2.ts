@@ -70,6 +70,12 @@ export class R2Target implements Target {
     this.hasRestApi = Boolean(config.apiToken && config.apiBase && config.accountId);
   }
 
+  /** Where the S3 API is: presigned and path-style URLs point there (a browser's proxy must let them through). */
+  get s3Address(): { host: string; port: number } {
+    const url = new URL(this.config.s3Endpoint);
+    return { host: url.hostname, port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)) };
+  }
+
   // --- S3 API -------------------------------------------------------------------------------------------------
 
   private bucketUrl(bucket: string, key?: string, query = ''): string {

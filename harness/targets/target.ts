@@ -38,6 +38,8 @@ export interface Target {
   dispatcher: Dispatcher;
   /** Host names this target answers at other addresses (the emulator's listeners); empty for a live target. */
   hostMap: AddressRule[];
+  /** The S3 API's host and port (path-style and presigned URLs point there). */
+  readonly s3Address: { host: string; port: number };
   /** Which surfaces this target can serve for a bucket (public and custom need R2's REST API). */
   surfaces(bucket: string): Promise<Set<Surface>>;
 

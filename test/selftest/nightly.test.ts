@@ -6,6 +6,7 @@
  * (b) buckets of its own (R2_BUCKET_PREFIX, R2_MAX_BUCKETS): created, journaled first, deleted at the end, after
  *     Ctrl-C too, and by `r2-cors restore` when a lost machine left them without a journal;
  * (c) two shards run one after the other, then merged into one report.
+ * Each is one Playwright run per shard, its waves inside it (harness/run/coordinator.ts).
  * Each case of these fixtures allows only its own origin, so a case checked while another wave's policy was in
  * force fails: passing means each ran against its own policy. The merged reports are those of one run: the
  * conformance page, conformance.json (every case × client exactly once), summary.md, the HTML report.
@@ -32,6 +33,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
+import { detectBrowsers } from '../../harness/browsers/detect.ts';
 import { RequestLogClient } from '../../harness/clients/request-log.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import {
@@ -52,9 +54,9 @@ after(() => {
 });
 
 /**
- * `npm run <script>` as a user runs it. One Playwright worker per wave unless the test says otherwise: a wave here
- * holds a case or three of raw checks taking milliseconds, and each further worker is a process costing seconds
- * of CPU to start; what these tests assert (waves, journals, merged reports) does not depend on it.
+ * `npm run <script>` as a user runs it. One Playwright worker unless the test says otherwise: a wave here holds a
+ * case or three of raw checks taking milliseconds, and each further worker is a process costing seconds of CPU
+ * to start; what these tests assert (waves, journals, merged reports) does not depend on it.
  */
 function npmRun(script: string, env: NodeJS.ProcessEnv, args: string[] = []) {
   const child = spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], {
@@ -98,7 +100,7 @@ function results(file: string): Map<string, string[]> {
 
 /**
  * Four cases: live-04 is a sequence that changes its bucket's policy during the tests (writeCases), (b)'s waves
- * of three end with a short one, and each is one wave of (a) and (c): a Playwright run of its own.
+ * of three end with a short one, and each is one wave of (a).
  */
 const CASES = 4;
 /** Requests of writeCases(n): two per case, as `[case, request]`. */
@@ -151,6 +153,7 @@ function requestLogOf(emulator: Record<string, string>): RequestLogClient {
   return new RequestLogClient(emulator.R2_EMULATOR_LOG_URL, emulator.CLOUDFLARE_API_TOKEN, agent);
 }
 
+const chromium = detectBrowsers({ ...process.env, CORS_BROWSERS: 'chromium' }).found.length > 0;
 let s3: S3Client;
 let emulatorEnv: Record<string, string>;
 let cases: string;
@@ -172,25 +175,57 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
     const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
     const run = await npmRun('nightly', env);
     assert.equal(run.code, 0, run.output);
+    assert.match(run.output, new RegExp(`\\[nightly\\] ${CASES} case\\(s\\): one Playwright run`));
     assert.match(
       run.output,
-      new RegExp(`\\[nightly\\] ${CASES} case\\(s\\) in ${CASES} wave\\(s\\) of at most 1 bucket\\(s\\)`),
+      new RegExp(
+        `\\[r2-cors\\] ${CASES} case\\(s\\) in ${CASES} wave\\(s\\) of at most 1 bucket\\(s\\): one Playwright run`,
+      ),
     );
-    for (let w = 1; w <= CASES; w++) assert.match(run.output, new RegExp(`\\(wave ${w}/${CASES}\\)`));
-    // One propagation wait per wave: each wave's set-up applied one policy.
+    // Each wave applied once every test of the one before had ended, in order, in the one run.
+    const waves = [...run.output.matchAll(/\[r2-cors\] wave (\d+)\/(\d+): 1 slot\(s\) \((live-\d+)(?:@raw)?\)/g)];
+    assert.deepEqual(
+      waves.map((m) => `${m[1]}/${m[2]} ${m[3]}`),
+      Array.from({ length: CASES }, (_, i) => `${i + 1}/${CASES} live-0${i + 1}`),
+    );
+    // One propagation wait per wave: each wave applied one policy.
     assert.equal(
-      run.output.match(/\[r2-cors\] \[1\/1\] live-\d+ on solo-01 \(in effect after \d+ ms\)/g)?.length,
+      run.output.match(/\[r2-cors\] \[1\/1\] live-\d+(?: \(raw\))? on solo-01 \(in effect after \d+ ms\)/g)?.length,
       CASES,
     );
     assertMergedReports(reports, CASES, 'passed');
-    // The page and summary.md name the waves' runs as one: first … last.
+    // One run for all the waves: the page and summary.md name it.
     assert.match(
       readFileSync(path.join(reports, 'summary.md'), 'utf8'),
-      new RegExp(
-        `^### R2 CORS conformance: no failure\n\nTarget .* · run \\d{8}-[0-9a-f]{6} … \\d{8}-[0-9a-f]{6} \\(${CASES} runs\\)`,
-        'm',
-      ),
+      /^### R2 CORS conformance: no failure\n\nTarget .* · run \d{8}-[0-9a-f]{6} ·/m,
     );
+    assert.deepEqual(await snapshot(s3, [bucket]), owner);
+  });
+
+  test('(a) in a browser too: a sequence gets a wave of its own for each client, on the one bucket', {
+    skip: !chromium,
+  }, async () => {
+    const [bucket] = await seedOwnersBuckets(s3, 'browser', 1);
+    const owner = await snapshot(s3, [bucket]);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const env = liveEnvOf(emulatorEnv, {
+      R2_BUCKETS: bucket,
+      CORS_CASES: cases,
+      CORS_REPORTS_DIR: reports,
+      CORS_BROWSERS: 'chromium',
+      // One worker for raw, one for Chromium: each project keeps one of its own in waves.
+      CORS_WORKERS: '2',
+      // The emulator's CA (cliEmulator keeps one of its own), which Chromium is told to trust (detect.ts).
+      R2_CORS_CA_DIR: path.join(path.dirname(emulatorEnv.ENV_FILE), 'ca'),
+    });
+    const run = await npmRun('nightly', env);
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /\[r2-cors\] wave 4\/5: 1 slot\(s\) \(live-04@raw\)/);
+    assert.match(run.output, /\[r2-cors\] wave 5\/5: 1 slot\(s\) \(live-04@chromium\)/);
+    const merged = results(path.join(reports, 'results.json'));
+    for (const [id, request] of requestsOf(CASES))
+      for (const project of ['raw', 'chromium'])
+        assert.deepEqual(merged.get(`${project} ${id} › ${request}`), ['passed'], `${project} ${id} › ${request}`);
     assert.deepEqual(await snapshot(s3, [bucket]), owner);
   });
 
@@ -204,8 +239,9 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
       assert.equal(run.code, 0, run.output);
       assert.doesNotMatch(run.output, /merging/, 'a shard of several leaves merging to the merge job');
     }
-    assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.zip')).length, CASES);
-    assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.state.json')).length, CASES);
+    // One Playwright run per shard, its waves inside it.
+    assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.zip')).length, 2);
+    assert.equal(readdirSync(path.join(reports, 'blob')).filter((n) => n.endsWith('.state.json')).length, 2);
     const merge = await npmRun(
       'nightly:merge',
       liveEnvOf(emulatorEnv, { CORS_CASES: cases, CORS_REPORTS_DIR: reports }),
@@ -235,7 +271,7 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
     assert.equal(run.code, 0, run.output);
     assert.match(
       run.output,
-      new RegExp(`\\[nightly\\] ${CASES} case\\(s\\) in 2 wave\\(s\\) of at most 3 bucket\\(s\\)`),
+      new RegExp(`\\[r2-cors\\] ${CASES} case\\(s\\) in 2 wave\\(s\\) of at most 3 bucket\\(s\\)`),
     );
     assert.match(
       run.output,
@@ -247,13 +283,14 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
     );
     assertMergedReports(reports, CASES, 'passed');
     assert.deepEqual(await bucketsNamed('own'), []);
-    // Each bucket it created had its r2.dev URL enabled through the REST API (README, "Token scopes").
+    // Each bucket it created (3, used again by wave 2) had its r2.dev URL enabled through the REST API once
+    // (README, "Token scopes").
     const enabled = (await log.since(logStart)).entries.filter(
       (e) => e.method === 'PUT' && /\/r2\/buckets\/own-\d{8}-[0-9a-f]{6}-\d\/domains\/managed$/.test(e.path),
     );
     assert.deepEqual(
       enabled.map((e) => e.status),
-      Array(CASES).fill(200),
+      Array(3).fill(200),
     );
 
     // Ctrl-C in the middle of the set-up: the buckets created so far are deleted before the run exits.
@@ -283,9 +320,9 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
 });
 
 /**
- * The same three ways against an emulator that stays one policy change behind (`--fault previous-policy`): on the
- * pool's bucket, wave 2 is answered by what wave 1's teardown left in force, and every wave's set-up by the
- * policy before its own. Two cases, so two waves (or two shards) each; a short propagation deadline.
+ * The same three ways against an emulator that stays one policy change behind (`--fault previous-policy`): every
+ * wave is answered by the policy before its own (on the pool's bucket, wave 2 by wave 1's). Two cases, so two
+ * waves (or two shards) each; a short propagation deadline.
  */
 describe('each way against an emulator that serves the previous policy: the run fails and says why', {
   concurrency: true,
@@ -356,7 +393,8 @@ describe('each way against an emulator that serves the previous policy: the run 
     });
     const run = await npmRun('nightly', env);
     assert.equal(run.code, 1, run.output);
-    assertCaught(run.output, reports, [bucket, bucket], [ownersStar, ownersStar]);
+    // Wave 1 is answered by the owner's policy; wave 2 by wave 1's, which allows only live-01's origin.
+    assertCaught(run.output, reports, [bucket, bucket], [ownersStar, nothing]);
     assert.deepEqual(await snapshot(owner, [bucket]), before);
   });
 
@@ -472,13 +510,13 @@ describe('R2_CUSTOM_DOMAIN_BUCKETS', { concurrency: true }, () => {
     assert.equal(run.code, 0, run.output);
     assert.match(
       run.output,
-      /\[nightly\] 4 case\(s\) in 2 wave\(s\) of at most 1 bucket\(s\) and 1 with a custom domain \(R2_CUSTOM_DOMAIN_BUCKETS\)/,
+      /\[r2-cors\] 4 case\(s\) in 2 wave\(s\) of at most 1 bucket\(s\) and 1 with a custom domain: one Playwright run/,
     );
     for (const [wave, ids] of [
-      [1, 'live-01, cd-01'],
-      [2, 'live-02, cd-02'],
+      [1, 'cd-01, live-01'],
+      [2, 'cd-02, live-02'],
     ])
-      assert.match(run.output, new RegExp(`\\[nightly\\] wave ${wave}/2: ${ids}\\n`));
+      assert.match(run.output, new RegExp(`\\[r2-cors\\] wave ${wave}/2: 2 slot\\(s\\) \\(${ids}\\)\\n`));
     for (const i of [1, 2])
       assert.match(run.output, new RegExp(`\\] cd-0${i} on cd-domain-01 \\(in effect after \\d+ ms\\)`));
     const merged = results(path.join(reports, 'results.json'));
@@ -504,7 +542,8 @@ describe('R2_CUSTOM_DOMAIN_BUCKETS', { concurrency: true }, () => {
     });
     const run = await npmRun('nightly', env);
     assert.equal(run.code, 0, run.output);
-    assert.match(run.output, /\[nightly\] 2 case\(s\) in 1 wave\(s\) of at most 2 bucket\(s\)\n/);
+    assert.match(run.output, /\[nightly\] 2 case\(s\): one Playwright run/);
+    assert.doesNotMatch(run.output, /wave\(s\) of at most/, 'two buckets for two cases: one wave');
     assert.equal(
       run.output.match(/custom-domain case\(s\) skipped/g)?.length,
       1,
@@ -512,7 +551,7 @@ describe('R2_CUSTOM_DOMAIN_BUCKETS', { concurrency: true }, () => {
     );
     assert.ok(
       run.output.includes(
-        '[nightly] 2 custom-domain case(s) skipped (cd-01, cd-02): to run them, set R2_CUSTOM_DOMAIN_BUCKETS to buckets attached to a custom domain of yours (README, "Nightly against your R2 account")',
+        '[r2-cors] 2 custom-domain case(s) skipped (cd-01, cd-02): to run them, set R2_CUSTOM_DOMAIN_BUCKETS to buckets attached to a custom domain of yours (README, "Nightly against your R2 account")',
       ),
       run.output,
     );
