@@ -2,94 +2,66 @@ import { writeFileSync } from 'node:fs';
 import { FAULTS, type Fault } from '../emulator/cors.ts';
 import { envFileText, startEmulator } from '../emulator/index.ts';
 import { type PropagationDelay, parseDelay } from '../emulator/store.ts';
-import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
+import { EXIT, parseOptions, UsageError } from './usage.ts';
 
-export const emulator: Command = {
-  name: 'emulator',
-  summary: 'run the embedded R2 emulator (S3 API, REST API, r2.dev and custom domains) that enforces CORS',
-  help: `Usage: r2-cors emulator [--port N] [--propagation-delay D | MIN..MAX] [--data-dir DIR] [--write-env FILE]
+/** `r2-cors emulator`: its name, summary and help are in commands.ts. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseOptions(
+    'emulator',
+    args,
+    {
+      port: { type: 'string' },
+      'propagation-delay': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'write-env': { type: 'string' },
+      'env-file': { type: 'string' },
+      'ca-dir': { type: 'string' },
+      fault: { type: 'string' },
+    },
+    { positionals: false },
+  );
+  // Node 20 takes `--env-file` as its own option wherever it appears in its arguments, even after the
+  // script: npx and npm are node programs, so `npx r2-cors emulator --env-file r2.env` failed in npx itself
+  // ("node: r2.env: not found") before this command ran. Hence `--write-env`, a name Node leaves alone.
+  if (values['write-env'] !== undefined && values['env-file'] !== undefined)
+    throw new UsageError('emulator: give --write-env or --env-file, not both');
+  const envFile = values['write-env'] ?? values['env-file'];
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65532)
+    throw new UsageError('emulator: --port must be a port number (0 for any)');
+  let propagation: PropagationDelay;
+  try {
+    propagation = parseDelay(values['propagation-delay'] ?? '0');
+  } catch (error) {
+    throw new UsageError(`emulator: --propagation-delay: ${(error as Error).message}`);
+  }
 
-Starts a local stand-in for Cloudflare R2 that enforces bucket CORS policies the way R2 does, on loopback:
-  the S3 API (SigV4, presigned URLs), the Cloudflare REST API (/client/v4: buckets, CORS, r2.dev URL,
-  custom domains, cache purge), r2.dev URLs and custom domains (chosen by Host, behind an edge cache).
-It prints the endpoints, account id, keys and API token it accepts, and its CA certificate. Ctrl-C stops it.
+  const fault = values.fault as Fault | undefined;
+  if (fault !== undefined && !FAULTS.includes(fault))
+    throw new UsageError(`emulator: --fault must be one of ${FAULTS.join(', ')}`);
 
-  --port N                  first of four ports: S3 API N, REST API N+1, r2.dev N+2, custom domains N+3
-                            (default: any free ports)
-  --propagation-delay D     how long a policy change takes to reach requests, like R2's "up to 30 seconds":
-                            a duration (0, 500ms, 2s) or a range (1s..5s, random per change). Default 0
-  --data-dir DIR            keep buckets, objects and credentials in DIR (default: in memory)
-  --write-env FILE          write R2_ACCOUNT_ID, R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_S3_ENDPOINT,
-                            CLOUDFLARE_API_BASE_URL, CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID,
-                            NODE_EXTRA_CA_CERTS and the emulator's addresses to FILE as KEY=value lines
-  --env-file FILE           the same, under its former name; through npx on Node 20 use --write-env, since
-                            npx's own node reads --env-file FILE before this command starts
-  --ca-dir DIR              where the local CA is kept (default: R2_CORS_CA_DIR or ~/.cache/r2-cors-conformance)
-  --fault NAME              for the harness's self-tests: misbehave on purpose (${FAULTS.join(', ')};
-                            README, "Targets", R2_EMULATOR_FAULT)
-
-Example:
-  r2-cors emulator --write-env r2.env &
-  set -a; . ./r2.env; set +a
-  npx wrangler r2 bucket cors set my-bucket --file cors.json`,
-  async run(args) {
-    const { values } = parseOptions(
-      'emulator',
-      args,
-      {
-        port: { type: 'string' },
-        'propagation-delay': { type: 'string' },
-        'data-dir': { type: 'string' },
-        'write-env': { type: 'string' },
-        'env-file': { type: 'string' },
-        'ca-dir': { type: 'string' },
-        fault: { type: 'string' },
-      },
-      { positionals: false },
-    );
-    // Node 20 takes `--env-file` as its own option wherever it appears in its arguments, even after the
-    // script: npx and npm are node programs, so `npx r2-cors emulator --env-file r2.env` failed in npx itself
-    // ("node: r2.env: not found") before this command ran. Hence `--write-env`, a name Node leaves alone.
-    if (values['write-env'] !== undefined && values['env-file'] !== undefined)
-      throw new UsageError('emulator: give --write-env or --env-file, not both');
-    const envFile = values['write-env'] ?? values['env-file'];
-    const port = values.port === undefined ? 0 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65532)
-      throw new UsageError('emulator: --port must be a port number (0 for any)');
-    let propagation: PropagationDelay;
-    try {
-      propagation = parseDelay(values['propagation-delay'] ?? '0');
-    } catch (error) {
-      throw new UsageError(`emulator: --propagation-delay: ${(error as Error).message}`);
-    }
-
-    const fault = values.fault as Fault | undefined;
-    if (fault !== undefined && !FAULTS.includes(fault))
-      throw new UsageError(`emulator: --fault must be one of ${FAULTS.join(', ')}`);
-
-    let running: Awaited<ReturnType<typeof startEmulator>>;
-    try {
-      running = await startEmulator({
-        port,
-        propagation,
-        dataDir: values['data-dir'],
-        caDir: values['ca-dir'],
-        fault,
-      });
-    } catch (error) {
-      const e = error as NodeJS.ErrnoException;
-      if (e.code === 'EADDRINUSE')
-        throw new UsageError(`emulator: port ${port}…${port + 3} is not free (${e.message})`);
-      throw error;
-    }
-    if (envFile) writeFileSync(envFile, envFileText(running.env), { mode: 0o600 });
-    const delay =
-      propagation.max === 0
-        ? 'none'
-        : propagation.min === propagation.max
-          ? `${propagation.min} ms`
-          : `${propagation.min}…${propagation.max} ms`;
-    console.log(`R2 emulator running (CORS enforced; policy propagation delay: ${delay}${fault ? `; FAULT ${fault}` : ''})
+  let running: Awaited<ReturnType<typeof startEmulator>>;
+  try {
+    running = await startEmulator({
+      port,
+      propagation,
+      dataDir: values['data-dir'],
+      caDir: values['ca-dir'],
+      fault,
+    });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') throw new UsageError(`emulator: port ${port}…${port + 3} is not free (${e.message})`);
+    throw error;
+  }
+  if (envFile) writeFileSync(envFile, envFileText(running.env), { mode: 0o600 });
+  const delay =
+    propagation.max === 0
+      ? 'none'
+      : propagation.min === propagation.max
+        ? `${propagation.min} ms`
+        : `${propagation.min}…${propagation.max} ms`;
+  console.log(`R2 emulator running (CORS enforced; policy propagation delay: ${delay}${fault ? `; FAULT ${fault}` : ''})
   S3 API          ${running.endpoints.s3}
   REST API        ${running.env.CLOUDFLARE_API_BASE_URL}
   r2.dev URLs     ${running.endpoints.public}   (Host: pub-<32 hex>.r2.dev)
@@ -102,13 +74,12 @@ Example:
   CA certificate  ${running.caFile}   (trust it: NODE_EXTRA_CA_CERTS=${running.caFile})${envFile ? `\n  env file        ${envFile}` : ''}
 Press Ctrl-C to stop.`);
 
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    await running.close();
-    console.log('R2 emulator stopped.');
-    return EXIT.ok;
-  },
-};
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await running.close();
+  console.log('R2 emulator stopped.');
+  return EXIT.ok;
+}

@@ -1,14 +1,6 @@
 /** `r2-cors <command>`: the harness's command-line entry point. */
-import { calibrate } from './calibrate.ts';
-import { convert } from './convert.ts';
-import { diff } from './diff.ts';
-import { emulator } from './emulator.ts';
-import { explain } from './explain.ts';
-import { lint } from './lint.ts';
-import { restore } from './restore.ts';
-import { type Command, EXIT, UsageError, wantsHelp } from './usage.ts';
-
-const COMMANDS: Command[] = [lint, convert, explain, emulator, restore, diff, calibrate];
+import { COMMANDS } from './commands.ts';
+import { EXIT, UsageError, wantsHelp } from './usage.ts';
 
 const HELP = `Usage: r2-cors <command> [options]
 
@@ -30,11 +22,12 @@ export async function main(args: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (wantsHelp(rest)) {
-    console.log(command.help);
+    console.log(typeof command.help === 'string' ? command.help : await command.help());
     return EXIT.ok;
   }
   try {
-    return await command.run(rest);
+    const { run } = await command.load();
+    return await run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`r2-cors ${error.message}\nRun 'r2-cors ${name} --help' for usage.`);

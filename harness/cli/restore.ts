@@ -4,7 +4,7 @@ import { type LiveRun, liveRuns } from '../run/live.ts';
 import { type TargetSetup, targetFromEnv } from '../targets/from-env.ts';
 import type { Target } from '../targets/target.ts';
 import { TargetError } from '../targets/target.ts';
-import { type Command, EXIT, parseOptions, UsageError } from './usage.ts';
+import { EXIT, parseOptions, UsageError } from './usage.ts';
 
 /** Waits while a run that holds some of these journals is alive; returns the runs still alive at the end. */
 async function waitForRuns(journals: Journal[], seconds: number): Promise<LiveRun[]> {
@@ -77,119 +77,91 @@ async function cleanLeftover(target: Target, l: Leftover, deletePolicies: boolea
   return false;
 }
 
-export const restore: Command = {
-  name: 'restore',
-  summary: 'put back buckets an interrupted run left changed',
-  help: `Usage: r2-cors restore [--list] [--run ID] [--wait SECONDS] [--delete-leftover-policies]
-
-Before the harness changes a bucket it writes a journal (in .r2-cors/journal, or R2_CORS_STATE_DIR/journal):
-the bucket's original CORS policy and the prefix its objects go under (or that the run created the bucket).
-A run that ends normally, or is stopped with Ctrl-C, puts the bucket back itself. After a crash, a killed
-runner or a lost machine, this command does it: for every pending journal of the target configured in the
-environment (CORS_TARGET, R2_* or S3_* variables, as for a run), it puts the original policy back (or deletes
-the policy if there was none), aborts the multipart uploads left open and deletes every object under the
-run's prefix (a bucket the run created: every upload, every object and the bucket), and removes the journal.
-Journals of other targets are listed and left alone.
-
-A run still alive holds its journals: restore does not touch them beside it, and says so (--wait to wait).
-
-It then looks for leftovers no journal covers (on the buckets of R2_BUCKETS / S3_BUCKETS, else on every
-bucket): objects under r2-cors-run-*/ are deleted and uploads open there aborted; a policy carrying the
-harness's marks (the probe origin https://r2-cors-probe-*.invalid or its exposed header) cannot be put back,
-since its owner's policy was never recorded: it is named, and deleted only with --delete-leftover-policies.
-
-  --list                       only list pending journals and runs still alive
-  --run ID                     only the journals of run ID
-  --wait SECONDS               wait this long for live runs that hold journals to end (default 0: refuse)
-  --delete-leftover-policies   delete policies left by an interrupted run without a journal
-
-Exit status: 0 nothing left to restore, 1 a bucket could not be restored (or a live run holds it),
-2 usage or configuration error.`,
-  async run(args) {
-    const { values } = parseOptions(
-      'restore',
-      args,
-      {
-        list: { type: 'boolean' },
-        run: { type: 'string' },
-        wait: { type: 'string' },
-        'delete-leftover-policies': { type: 'boolean' },
-      },
-      { positionals: false },
-    );
-    const wait = Number(values.wait ?? 0);
-    if (!Number.isFinite(wait) || wait < 0) throw new UsageError('restore: --wait takes a number of seconds');
-    let journals = pendingJournals().filter((j) => values.run === undefined || j.runId === values.run);
-    if (values.list) {
-      if (journals.length === 0) console.log('No pending journal.');
-      const live = liveRuns();
-      for (const j of journals) {
-        const holder = live.find((r) => r.runId === j.runId);
-        console.log(
-          `${j.target}  ${j.bucket}  (run ${j.runId}, started ${j.startedAt}${holder ? `; still running, pid ${holder.pid}` : ''})`,
-        );
-      }
-      return EXIT.ok;
-    }
-    // The embedded emulator's buckets die with it: with no journal, there is nothing to look at.
-    if (journals.length === 0 && (process.env.CORS_TARGET ?? 'emulator') === 'emulator') {
-      console.log('No pending journal: nothing to restore.');
-      return EXIT.ok;
-    }
-    let setup: TargetSetup;
-    try {
-      setup = targetFromEnv();
-    } catch (error) {
-      if (error instanceof TargetError) throw new UsageError(`restore: ${error.message}`);
-      throw error;
-    }
-    const { target } = setup;
-    let failed = 0;
-    try {
-      const held = await waitForRuns(journals, wait);
-      for (const run of held) {
-        const buckets = journals.filter((j) => j.runId === run.runId).map((j) => j.bucket);
-        failed += buckets.length;
-        console.error(
-          `run ${run.runId} (pid ${run.pid}) is still running and holds ${buckets.length} journal(s): ${buckets.join(', ')}. ` +
-            'It puts them back itself when it ends; restore them after it (--wait SECONDS to wait for it).',
-        );
-      }
-      // Journals written while waiting belong to live runs too; only those of ended runs are read again.
-      journals = pendingJournals().filter(
-        (j) => (values.run === undefined || j.runId === values.run) && !held.some((r) => r.runId === j.runId),
+/** `r2-cors restore`: its name, summary and help are in commands.ts. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseOptions(
+    'restore',
+    args,
+    {
+      list: { type: 'boolean' },
+      run: { type: 'string' },
+      wait: { type: 'string' },
+      'delete-leftover-policies': { type: 'boolean' },
+    },
+    { positionals: false },
+  );
+  const wait = Number(values.wait ?? 0);
+  if (!Number.isFinite(wait) || wait < 0) throw new UsageError('restore: --wait takes a number of seconds');
+  let journals = pendingJournals().filter((j) => values.run === undefined || j.runId === values.run);
+  if (values.list) {
+    if (journals.length === 0) console.log('No pending journal.');
+    const live = liveRuns();
+    for (const j of journals) {
+      const holder = live.find((r) => r.runId === j.runId);
+      console.log(
+        `${j.target}  ${j.bucket}  (run ${j.runId}, started ${j.startedAt}${holder ? `; still running, pid ${holder.pid}` : ''})`,
       );
-      const mine = journals.filter((j) => j.target === target.identity);
-      for (const j of journals)
-        if (j.target !== target.identity)
-          console.log(`left: ${j.bucket} belongs to ${j.target}, not to ${target.identity}`);
-      if (mine.length > 0) console.log(`${mine.length} bucket(s) to put back`);
-      for (const journal of mine) {
+    }
+    return EXIT.ok;
+  }
+  // The embedded emulator's buckets die with it: with no journal, there is nothing to look at.
+  if (journals.length === 0 && (process.env.CORS_TARGET ?? 'emulator') === 'emulator') {
+    console.log('No pending journal: nothing to restore.');
+    return EXIT.ok;
+  }
+  let setup: TargetSetup;
+  try {
+    setup = targetFromEnv();
+  } catch (error) {
+    if (error instanceof TargetError) throw new UsageError(`restore: ${error.message}`);
+    throw error;
+  }
+  const { target } = setup;
+  let failed = 0;
+  try {
+    const held = await waitForRuns(journals, wait);
+    for (const run of held) {
+      const buckets = journals.filter((j) => j.runId === run.runId).map((j) => j.bucket);
+      failed += buckets.length;
+      console.error(
+        `run ${run.runId} (pid ${run.pid}) is still running and holds ${buckets.length} journal(s): ${buckets.join(', ')}. ` +
+          'It puts them back itself when it ends; restore them after it (--wait SECONDS to wait for it).',
+      );
+    }
+    // Journals written while waiting belong to live runs too; only those of ended runs are read again.
+    journals = pendingJournals().filter(
+      (j) => (values.run === undefined || j.runId === values.run) && !held.some((r) => r.runId === j.runId),
+    );
+    const mine = journals.filter((j) => j.target === target.identity);
+    for (const j of journals)
+      if (j.target !== target.identity)
+        console.log(`left: ${j.bucket} belongs to ${j.target}, not to ${target.identity}`);
+    if (mine.length > 0) console.log(`${mine.length} bucket(s) to put back`);
+    for (const journal of mine) {
+      try {
+        console.log(`restored ${(await restoreBucket(target, journal)).text}`);
+      } catch (error) {
+        failed += 1;
+        console.error(`could not restore ${journal.bucket}: ${(error as Error).message}`);
+      }
+    }
+    if (values.run === undefined) failed += await deleteOwnLeftovers(setup, held);
+    if (values.run === undefined && !setup.own) {
+      const leftovers = await findLeftovers(target, await bucketsToScan(setup), pendingJournals());
+      for (const l of leftovers) {
         try {
-          console.log(`restored ${(await restoreBucket(target, journal)).text}`);
+          if (!(await cleanLeftover(target, l, values['delete-leftover-policies'] === true))) failed += 1;
         } catch (error) {
           failed += 1;
-          console.error(`could not restore ${journal.bucket}: ${(error as Error).message}`);
+          console.error(`could not clean ${l.bucket}: ${(error as Error).message}`);
         }
       }
-      if (values.run === undefined) failed += await deleteOwnLeftovers(setup, held);
-      if (values.run === undefined && !setup.own) {
-        const leftovers = await findLeftovers(target, await bucketsToScan(setup), pendingJournals());
-        for (const l of leftovers) {
-          try {
-            if (!(await cleanLeftover(target, l, values['delete-leftover-policies'] === true))) failed += 1;
-          } catch (error) {
-            failed += 1;
-            console.error(`could not clean ${l.bucket}: ${(error as Error).message}`);
-          }
-        }
-        if (mine.length === 0 && leftovers.length === 0 && held.length === 0)
-          console.log('No pending journal and no leftover: nothing to restore.');
-      } else if (mine.length === 0 && held.length === 0) console.log('No pending journal: nothing left to restore.');
-    } finally {
-      await target.close();
-    }
-    if (failed > 0) console.error(`${failed} bucket(s) could not be put back.`);
-    return failed > 0 ? EXIT.findings : EXIT.ok;
-  },
-};
+      if (mine.length === 0 && leftovers.length === 0 && held.length === 0)
+        console.log('No pending journal and no leftover: nothing to restore.');
+    } else if (mine.length === 0 && held.length === 0) console.log('No pending journal: nothing left to restore.');
+  } finally {
+    await target.close();
+  }
+  if (failed > 0) console.error(`${failed} bucket(s) could not be put back.`);
+  return failed > 0 ? EXIT.findings : EXIT.ok;
+}

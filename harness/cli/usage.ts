@@ -7,11 +7,14 @@ export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 /** A mistake in how the command was called, or an input that cannot be read: exit 2 with this message. */
 export class UsageError extends Error {}
 
+/** A command as main.ts knows it (see commands.ts). */
 export interface Command {
   name: string;
   summary: string;
-  help: string;
-  run(args: string[]): Promise<number> | number;
+  /** What `r2-cors <command> --help` prints: a function when the text needs a module the other helps do not. */
+  help: string | (() => Promise<string>);
+  /** Imports the command's module, and with it the modules it needs, only when the command runs. */
+  load(): Promise<{ run(args: string[]): Promise<number> | number }>;
 }
 
 /**
