@@ -7,8 +7,8 @@
  *
  * One Playwright run for every project, as `npx playwright test` runs the corpus: one set-up applies the
  * copies' policies at once, and the raw and browser checks of all copies share the run (README, "What cases
- * share", "Shown at scale"). Its budget is 3 minutes; the README says what it costs and why 2 cores do not
- * fit it yet (figures measured by hand; no timed assertion here).
+ * share", "Shown at scale"). Its budget is 3 minutes; the README says what it costs (figures measured by
+ * hand; no timed assertion here).
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
