@@ -3,6 +3,7 @@
  * here, not in the commands' modules, so that `--help` and a mistyped command never load those modules' imports
  * (the emulator, the targets, the schema validator), which cost most of the CLI's start-up time.
  */
+import { FAULTS } from '../emulator/faults.ts';
 import type { Command } from './usage.ts';
 
 export const COMMANDS: Command[] = [
@@ -68,11 +69,7 @@ Example:
   {
     name: 'emulator',
     summary: 'run the embedded R2 emulator (S3 API, REST API, r2.dev and custom domains) that enforces CORS',
-    // The fault names are read from the emulator's module only when this help is asked for: that module brings
-    // in the XML parser, which `r2-cors --help` and the other commands' help have no use for.
-    help: async () => {
-      const { FAULTS } = await import('../emulator/cors.ts');
-      return `Usage: r2-cors emulator [--port N] [--propagation-delay D | MIN..MAX] [--data-dir DIR] [--write-env FILE]
+    help: `Usage: r2-cors emulator [--port N] [--propagation-delay D | MIN..MAX] [--data-dir DIR] [--write-env FILE]
 
 Starts a local stand-in for Cloudflare R2 that enforces bucket CORS policies the way R2 does, on loopback:
   the S3 API (SigV4, presigned URLs), the Cloudflare REST API (/client/v4: buckets, CORS, r2.dev URL,
@@ -96,8 +93,7 @@ It prints the endpoints, account id, keys and API token it accepts, and its CA c
 Example:
   r2-cors emulator --write-env r2.env &
   set -a; . ./r2.env; set +a
-  npx wrangler r2 bucket cors set my-bucket --file cors.json`;
-    },
+  npx wrangler r2 bucket cors set my-bucket --file cors.json`,
     load: () => import('./emulator.ts'),
   },
   {

@@ -22,7 +22,7 @@ export async function main(args: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (wantsHelp(rest)) {
-    console.log(typeof command.help === 'string' ? command.help : await command.help());
+    console.log(command.help);
     return EXIT.ok;
   }
   try {

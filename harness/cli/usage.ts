@@ -11,8 +11,8 @@ export class UsageError extends Error {}
 export interface Command {
   name: string;
   summary: string;
-  /** What `r2-cors <command> --help` prints: a function when the text needs a module the other helps do not. */
-  help: string | (() => Promise<string>);
+  /** What `r2-cors <command> --help` prints. */
+  help: string;
   /** Imports the command's module, and with it the modules it needs, only when the command runs. */
   load(): Promise<{ run(args: string[]): Promise<number> | number }>;
 }
