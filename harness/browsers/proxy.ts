@@ -9,8 +9,9 @@
  * It listens on loopback only.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { matchesHost } from '../net/address-map.ts';
+import { listenOnLoopback } from '../net/loopback.ts';
 
 export interface ProxyRoute {
   /** A host name, or `*.suffix`. */
@@ -98,12 +99,9 @@ export async function startProxy(routes: { https: ProxyRoute[]; http: ProxyRoute
     upstream.on('close', () => sockets.delete(upstream));
     upstream.on('error', () => client.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const address = await listenOnLoopback(server);
   return {
-    server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server: `http://${address}`,
     refused,
     close: async () => {
       for (const socket of sockets) socket.destroy();

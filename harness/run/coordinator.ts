@@ -16,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request } from 'undici';
+import { listenOnLoopback } from '../net/loopback.ts';
 import type { CaseRun } from './state.ts';
 import { type Slot, slotKey, slotList, type WavePlan } from './waves.ts';
 
@@ -145,14 +146,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Wav
     });
   };
   const server: Server = createServer(answer);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
+  const address = await listenOnLoopback(server);
 
   return {
-    address: `127.0.0.1:${port}`,
+    address,
     begin(run) {
       if (run.retries)
         refused =

@@ -14,6 +14,7 @@
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { LoadedCase, Step } from '../cases/model.ts';
+import { listenOnLoopback } from '../net/loopback.ts';
 
 export type ZoneMode = 'shared' | 'exclusive';
 
@@ -146,13 +147,9 @@ export async function startZoneLock(): Promise<ZoneLockServer> {
     });
     socket.on('error', () => socket.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
+  const address = await listenOnLoopback(server);
   return {
-    address: `127.0.0.1:${port}`,
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         for (const w of queue) clearTimeout(w.timer);
