@@ -6,7 +6,7 @@
  * ('expected: https://a.example / received: (absent)').
  *
  * One Playwright run, as `npx playwright test` runs the corpus: one set-up applies the copies' policies at once.
- * In `npm test` the raw checks only: the browsers run the corpus once in conformance.test.ts, and at 4× they
+ * In `npm test` the raw checks only: the browsers run the corpus once in `npm run test:suite`, and at 4× they
  * would cost the 2-core CI machine about 110 s of CPU more. `R2_CORS_SCALE_BROWSERS=1` adds Chromium and
  * Firefox, by hand (README, "Shown at scale": the figures, measured by hand; no timed assertion here).
  */
