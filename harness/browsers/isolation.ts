@@ -50,8 +50,16 @@ export function ownContextReason(c: LoadedCase): string | undefined {
   const credentialed = c.steps.flatMap((s) =>
     s.kind === 'request' && s.request.credentials === 'include' ? [s.request.id] : [],
   );
-  if (credentialed.length === 0) return undefined;
-  return `${credentialed.join(', ')} send${credentialed.length === 1 ? 's' : ''} credentials: the cookies it sends and is answered with must not reach other cases`;
+  if (credentialed.length > 0)
+    return `${credentialed.join(', ')} send${credentialed.length === 1 ? 's' : ''} credentials: the cookies it sends and is answered with must not reach other cases`;
+  // Seen in CI (2026-12-07): in the shared context, beside other cases' <video> elements, Chromium now and then
+  // let a canvas read the frames of a video loaded without crossorigin (alone, 12 of 12 runs were tainted).
+  const videos = c.steps.flatMap((s) =>
+    s.kind === 'request' && s.request.initiator === 'video' ? [s.request.id] : [],
+  );
+  if (videos.length > 0)
+    return `${videos.join(', ')} load${videos.length === 1 ? 's' : ''} a <video>: whether its canvas is tainted must not depend on other cases' media elements`;
+  return undefined;
 }
 
 /** Whether a case runs in a context of its own, under a mode. */
