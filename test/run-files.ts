@@ -16,11 +16,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FOLDERS = ['test/selftest', 'test/report', 'test/emulator', 'test/cli', 'test/unit'];
-/** Slowest first, from a whole run's durations (the scale test alone takes minutes). */
+/** Slowest first, from a whole run's durations (the nightly and interruption self-tests take minutes). */
 const SLOWEST = [
-  'test/selftest/scale.test.ts',
-  'test/selftest/interrupt.test.ts',
   'test/selftest/nightly.test.ts',
+  'test/selftest/interrupt.test.ts',
+  'test/selftest/scale.test.ts',
   'test/selftest/browser-design.test.ts',
   'test/selftest/browser-isolation.test.ts',
   'test/selftest/faults.test.ts',
