@@ -4,10 +4,13 @@
  * (https://fetch.spec.whatwg.org/#cors-preflight-cache), and `no-store` keeps the HTTP cache out (a case that
  * asks for another cache mode still only ever reaches its own URLs). What a shared context would carry from one
  * case to the next is its cookie jar: a case whose requests send credentials (`credentials: include`) sends the
- * jar's cookies and stores the cookies it is answered with, so such a case gets a context of its own.
+ * jar's cookies and stores the cookies it is answered with, so such a case gets a context of its own. So does a
+ * case that loads a `<video>`: in the shared context Chromium once in a while let a canvas read a video loaded
+ * without `crossorigin` (CI, 2026-12-07; cause not proven).
  *
  * CORS_BROWSER_CONTEXT:
- *   auto    (default) one context per worker; a context of its own for a case that sends credentials
+ *   auto    (default) one context per worker; a context of its own for a case that sends credentials or loads
+ *           a <video>
  *   case    a context per case, every case (slower: a context, a page and a navigation each)
  *   worker  one context per worker for every case, credentialed ones too: shows what `auto` guards against
  */

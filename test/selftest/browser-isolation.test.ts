@@ -29,6 +29,11 @@ test('which cases get a context of their own is decided from the case data', () 
     'with-credentials sends credentials: the cookies it sends and is answered with must not reach other cases',
   );
   assert.equal(ownContextReason(plain), undefined);
+  const [video] = loadCases(['cases/markup/video-without-crossorigin-taints-canvas.yaml']).cases;
+  assert.equal(
+    ownContextReason(video),
+    "first-frame loads a <video>: whether its canvas is tainted must not depend on other cases' media elements",
+  );
   assert.deepEqual(
     (['auto', 'case', 'worker'] as const).map((mode) => cases.map((c) => wantsOwnContext(c, mode))),
     [

@@ -10,10 +10,9 @@
  * Each case of these fixtures allows only its own origin, so a case checked while another wave's policy was in
  * force fails: passing means each ran against its own policy. The merged reports are those of one run: the
  * conformance page, conformance.json (every case × client exactly once), summary.md, the HTML report.
- * Then (a) and (b) again against an emulator that serves a bucket's PREVIOUS policy after a change
+ * Then each way again against an emulator that serves a bucket's PREVIOUS policy after a change
  * (`r2-cors emulator --fault previous-policy`; the control plane reports the new one): each run must fail and
- * say why, at the set-up (the propagation probe) and in summary.md. (A shard's set-up is (a)'s, so (c) is not
- * run again there: its merge of failed shards is the merge (a) runs.)
+ * say why, at the set-up (the propagation probe) and in summary.md.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -321,9 +320,10 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
 });
 
 /**
- * (a) and (b) against an emulator that stays one policy change behind (`--fault previous-policy`): every wave
- * is answered by the policy before its own (on the pool's bucket, wave 2 by wave 1's). Two cases, so two waves
- * each; a short propagation deadline.
+ * The same three ways against an emulator that stays one policy change behind (`--fault previous-policy`): every
+ * wave is answered by the policy before its own (on the pool's bucket, wave 2 by wave 1's). Two cases, so two
+ * waves (or two shards) each; a short propagation deadline. (c) is the nightly workflow's merge job after
+ * failed shards: `npm run nightly:merge` must still exit 0 and its summary name every failure.
  */
 describe('each way against an emulator that serves the previous policy: the run fails and says why', {
   concurrency: true,
@@ -418,6 +418,32 @@ describe('each way against an emulator that serves the previous policy: the run 
       left.map((b) => b.Name).filter((n) => n?.startsWith('stale-own-')),
       [],
     );
+  });
+
+  test('(c) two shards, then the merge', async () => {
+    const buckets = await seedOwnersBuckets(owner, 'stale-shard', 2);
+    const before = await snapshot(owner, buckets);
+    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    let output = '';
+    for (const [i, bucket] of buckets.entries()) {
+      const env = liveEnvOf(faulty, {
+        R2_BUCKETS: bucket,
+        CORS_CASES: faultCases,
+        CORS_REPORTS_DIR: reports,
+        CORS_PROPAGATION_DEADLINE: String(DEADLINE),
+      });
+      const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
+      assert.equal(run.code, 1, run.output);
+      output += run.output;
+    }
+    const merge = await npmRun(
+      'nightly:merge',
+      liveEnvOf(faulty, { CORS_CASES: faultCases, CORS_REPORTS_DIR: reports }),
+    );
+    assert.equal(merge.code, 0, merge.output);
+    // stale-shard-02's owner has no rule for every origin (seedOwnersBuckets).
+    assertCaught(output, reports, buckets, [ownersStar, nothing]);
+    assert.deepEqual(await snapshot(owner, buckets), before);
   });
 });
 
