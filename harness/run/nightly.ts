@@ -1,9 +1,9 @@
 /**
  * `npm run nightly`: the suite against a live account with any number of buckets, down to one. The cases of
  * this shard (CORS_SHARD=i/N or --shard=i/N) run in one `playwright test`, in waves as wide as the buckets
- * (harness/run/waves.ts, coordinator.ts), writing a blob report and, beside it, a copy of its run state; these
- * are merged into the reports (conformance page, summary.md, HTML report, results.json) — unless this is one
- * shard of several, whose blobs a later `npm run nightly:merge` merges with the other shards'.
+ * (harness/run/waves.ts, coordinator.ts). A run of every case writes the reports (conformance page, summary.md,
+ * HTML report, results.json) as `npx playwright test` does; one shard of several writes a blob report and,
+ * beside it, a copy of its run state, which a later `npm run nightly:merge` merges with the other shards'.
  *
  * Ctrl-C reaches the Playwright run, which stops its tests and puts its buckets back.
  */
@@ -56,30 +56,34 @@ export async function nightly(argv: string[], env: NodeJS.ProcessEnv = process.e
   log(
     `${cases.length} case(s)${shard ? ` (shard ${shard})` : ''}: one Playwright run, in waves as wide as the buckets (its set-up says how many)`,
   );
-  // A shard's blob is named after it, so that the shards' blobs meet in one folder without clashing.
+  // A run of the whole corpus writes its reports itself, with playwright.config.ts's reporters, as
+  // `npx playwright test` does; a shard of several writes a blob report (named after it, so that the shards'
+  // blobs meet in one folder without clashing) and a copy of its run state, for `npm run nightly:merge`.
+  // Blobs an earlier sharded run left are removed, so that a later merge cannot take them for this run's.
   if (!sharded) rmSync(blobDir(env), { recursive: true, force: true });
-  mkdirSync(blobDir(env), { recursive: true });
-  const name = shard ? `shard-${shard.replace('/', '-of-')}` : 'run';
+  else mkdirSync(blobDir(env), { recursive: true });
+  const name = `shard-${shard?.replace('/', '-of-')}`;
   let interrupted = false;
   const onInt = () => {
     interrupted = true;
   };
   // Ctrl-C reaches the Playwright run too, which puts its buckets back; this process waits for it.
   process.on('SIGINT', onInt);
-  const code = await run(['test', '--reporter=blob,list', ...passOn], {
-    ...env,
-    ...(shard ? { CORS_SHARD: shard } : {}),
-    PLAYWRIGHT_BLOB_OUTPUT_FILE: path.join(blobDir(env), `${name}.zip`),
-    R2_CORS_RUN_STATE_COPY: path.join(blobDir(env), `${name}.state.json`),
-  });
+  const code = await run(
+    sharded ? ['test', '--reporter=blob,list', ...passOn] : ['test', ...passOn],
+    sharded
+      ? {
+          ...env,
+          CORS_SHARD: shard,
+          PLAYWRIGHT_BLOB_OUTPUT_FILE: path.join(blobDir(env), `${name}.zip`),
+          R2_CORS_RUN_STATE_COPY: path.join(blobDir(env), `${name}.state.json`),
+        }
+      : { ...env, ...(shard ? { CORS_SHARD: shard } : {}), CORS_REPORTS_DIR: reportDir(env) },
+  );
   process.off('SIGINT', onInt);
   if (interrupted || code === 130) {
     log('interrupted');
     return 130;
-  }
-  if (!sharded) {
-    const merged = await mergeReports(env);
-    if (merged !== 0) return merged;
   }
   return code === 0 ? 0 : 1;
 }

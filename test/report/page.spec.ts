@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { detectBrowsers } from '../../harness/browsers/detect.ts';
+import { ONE_WORKER } from '../selftest/run-suite.ts';
 import { runWithReports } from './run-reports.ts';
 
 const found = detectBrowsers({ ...process.env, CORS_BROWSERS: 'chromium' }).found.some((b) => b.name === 'chromium');
@@ -16,7 +17,11 @@ test.skip(!found, 'Chromium is not installed');
 
 test('the page from file:// in Chromium: counts, failures-only filter, no console error', async ({ page }, info) => {
   // A run with failures to filter: an emulator that answers named origins with `*`.
-  const run = await runWithReports({ CORS_CASES: 'cases/origin', R2_EMULATOR_FAULT: 'star-for-named-origin' });
+  const run = await runWithReports({
+    ...ONE_WORKER,
+    CORS_CASES: 'cases/origin',
+    R2_EMULATOR_FAULT: 'star-for-named-origin',
+  });
   expect(run.code, run.output).toBe(1);
   const stats = JSON.parse(readFileSync(path.join(run.dir, 'results.json'), 'utf8')).stats as {
     expected: number;

@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import { inflateRawSync } from 'node:zlib';
 import { targetFromEnv } from '../../harness/targets/from-env.ts';
 import { cliEmulator } from '../selftest/live-account.ts';
-import { suiteEnv } from '../selftest/run-suite.ts';
+import { ONE_WORKER, suiteEnv } from '../selftest/run-suite.ts';
 import { runWithReports } from './run-reports.ts';
 
 const KNOWN = {
@@ -86,7 +86,7 @@ test('no key, token, signature or presigned query string in any file under repor
   for (const bucket of BUCKETS) await target.createBucket?.(bucket);
   await target.close();
 
-  const run = await runWithReports({ CORS_CASES: CASES }, ['raw'], env);
+  const run = await runWithReports({ ...ONE_WORKER, CORS_CASES: CASES }, ['raw'], env);
   assert.equal(run.code, 0, run.output);
   const observed = readFileSync(path.join(run.dir, 'observations.json'), 'utf8');
   assert.ok(observed.includes('?[presigned query redacted]'), 'presigned requests were made, and shown redacted');

@@ -2,7 +2,8 @@
  * The nightly as a user runs it (`npm run nightly`, `npm run nightly:merge`), against the emulator posing as a
  * live account (CORS_TARGET=r2, its env file's endpoints and CA, a 1 s propagation delay):
  * (a) a pool of ONE bucket that holds its owner's policy and objects: the cases run in waves of one, every
- *     case × client once against its own policy, one merged report, the bucket as its owner left it;
+ *     case × client once against its own policy, one report (written by the run, no merge), the bucket as its
+ *     owner left it;
  * (b) buckets of its own (R2_BUCKET_PREFIX, R2_MAX_BUCKETS): created, journaled first, deleted at the end, after
  *     Ctrl-C too, and by `r2-cors restore` when a lost machine left them without a journal;
  * (c) two shards run one after the other, then merged into one report.
@@ -126,7 +127,10 @@ function checks(reports: string): Record<string, string> {
   return Object.fromEntries(Object.entries(report.checks).map(([key, check]) => [key, check.status]));
 }
 
-/** The merged reports of one run, every case × request × client exactly once, each with `status`. */
+/**
+ * The reports of one run (written by an unsharded nightly itself, or merged from shards), every case × request ×
+ * client exactly once, each with `status`.
+ */
 function assertMergedReports(reports: string, n: number, status: 'passed' | 'failed') {
   const merged = results(path.join(reports, 'results.json'));
   const expected = requestsOf(n)
@@ -194,6 +198,8 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
       CASES,
     );
     assertMergedReports(reports, CASES, 'passed');
+    assert.doesNotMatch(run.output, /merging/, 'a run of every case writes its reports itself');
+    assert.ok(!existsSync(path.join(reports, 'blob')), 'and leaves no blob report behind');
     // One run for all the waves: the page and summary.md name it.
     assert.match(
       readFileSync(path.join(reports, 'summary.md'), 'utf8'),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { RunState } from '../../harness/run/state.ts';
-import { runSuite, type SuiteResult, suiteEnv } from './run-suite.ts';
+import { ONE_WORKER, runSuite, type SuiteResult, suiteEnv } from './run-suite.ts';
 
 const folders: string[] = [];
 after(() => {
@@ -39,7 +39,7 @@ const requests = ['after-purge', 'before-change', 'cached-after-change'];
 
 describe('CORS_ZONE_WIDE: shards leave the zone-wide cases to one run of their own', { concurrency: true }, () => {
   test('skip: every case but those that purge the whole zone, which are neither prepared nor run', async () => {
-    const env = suiteEnv({ CORS_CASES: zoneCases(), CORS_ZONE_WIDE: 'skip' });
+    const env = suiteEnv({ ...ONE_WORKER, CORS_CASES: zoneCases(), CORS_ZONE_WIDE: 'skip' });
     const result = await runSuite(env);
     assert.equal(result.code, 0, result.output);
     assert.deepEqual(statuses(result), [
@@ -55,7 +55,7 @@ describe('CORS_ZONE_WIDE: shards leave the zone-wide cases to one run of their o
   });
 
   test('only: the cases that purge the whole zone, and only they are prepared', async () => {
-    const env = suiteEnv({ CORS_CASES: zoneCases(), CORS_ZONE_WIDE: 'only' });
+    const env = suiteEnv({ ...ONE_WORKER, CORS_CASES: zoneCases(), CORS_ZONE_WIDE: 'only' });
     const result = await runSuite(env);
     assert.equal(result.code, 0, result.output);
     assert.deepEqual(statuses(result), [
@@ -71,7 +71,7 @@ describe('CORS_ZONE_WIDE: shards leave the zone-wide cases to one run of their o
   });
 
   test('run (the default): every case prepared and run', async () => {
-    const env = suiteEnv({ CORS_CASES: zoneCases() });
+    const env = suiteEnv({ ...ONE_WORKER, CORS_CASES: zoneCases() });
     const result = await runSuite(env);
     assert.equal(result.code, 0, result.output);
     assert.deepEqual(statuses(result), [
@@ -83,7 +83,7 @@ describe('CORS_ZONE_WIDE: shards leave the zone-wide cases to one run of their o
   });
 
   test('anything else stops the run before any test', async () => {
-    const result = await runSuite(suiteEnv({ CORS_CASES: zoneCases(), CORS_ZONE_WIDE: 'shard-1' }));
+    const result = await runSuite(suiteEnv({ ...ONE_WORKER, CORS_CASES: zoneCases(), CORS_ZONE_WIDE: 'shard-1' }));
     assert.equal(result.code, 1);
     assert.match(result.output, /CORS_ZONE_WIDE must be run, skip or only \(got 'shard-1'\)/);
     assert.equal(result.tests.size, 0);
