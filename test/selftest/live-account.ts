@@ -140,9 +140,11 @@ export async function snapshot(s3: S3Client, buckets: string[]): Promise<Record<
 
 /**
  * `count` small case files for live runs: most a plain policy and two requests, every fourth a sequence that
- * changes its bucket's policy during the tests. All on the S3 endpoint, each with an object.
+ * changes its bucket's policy during the tests. All on the S3 endpoint, each with an object. `oneRequest`: the
+ * plain ones keep only their first request (runs whose every test fails: Playwright starts a worker again after
+ * each failed test, a process costing seconds of CPU).
  */
-export function writeCases(count: number): string {
+export function writeCases(count: number, { oneRequest = false } = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cases-'));
   const request = (id: string, from: string, allowed: boolean) => ({
     id,
@@ -177,7 +179,10 @@ export function writeCases(count: number): string {
           }
         : {
             policy: policy(origin),
-            requests: [request('get', origin, true), request('other-origin', 'https://nope.example', false)],
+            requests: [
+              request('get', origin, true),
+              ...(oneRequest ? [] : [request('other-origin', 'https://nope.example', false)]),
+            ],
           };
     writeFileSync(path.join(dir, `${id}.yaml`), stringify({ ...head, ...body }));
   }
