@@ -1,4 +1,10 @@
-import { deleteOwnBucket, type Journal, pendingJournals, restore as restoreBucket } from '../run/journal.ts';
+import {
+  deleteOwnBucket,
+  type Journal,
+  pendingJournals,
+  removeUnfinishedJournals,
+  restore as restoreBucket,
+} from '../run/journal.ts';
 import { findLeftovers, type Leftover } from '../run/leftovers.ts';
 import { type LiveRun, liveRuns } from '../run/live.ts';
 import { type TargetSetup, targetFromEnv } from '../targets/from-env.ts';
@@ -104,6 +110,9 @@ export async function run(args: string[]): Promise<number> {
     }
     return EXIT.ok;
   }
+  // A journal cut off while written (SIGKILL): its bucket was not changed yet, so only the file goes.
+  for (const bucket of removeUnfinishedJournals())
+    console.log(`removed an unfinished journal of ${bucket}: its run was stopped before it changed the bucket`);
   // The embedded emulator's buckets die with it: with no journal, there is nothing to look at.
   if (journals.length === 0 && (process.env.CORS_TARGET ?? 'emulator') === 'emulator') {
     console.log('No pending journal: nothing to restore.');

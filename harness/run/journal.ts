@@ -6,10 +6,11 @@
  * Journals hold no secret: the target's identity (endpoint and account), the bucket, its original policy and
  * the prefix the run wrote objects under.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CorsPolicy } from '../policy/model.ts';
 import type { Target } from '../targets/target.ts';
+import { alive } from './live.ts';
 
 export interface Journal {
   version: 1;
@@ -65,6 +66,39 @@ export function pendingJournals(): Journal[] {
     return [];
   }
   return names.map((n) => JSON.parse(readFileSync(path.join(journalDir(), n), 'utf8')) as Journal);
+}
+
+/**
+ * Journals a run was still writing when it was killed (SIGKILL between writing `<name>.json.tmp` and renaming
+ * it): removed, each named by its bucket (by its file, when it was cut off before the bucket). A journal is
+ * written before its bucket is changed, so such a bucket was never changed by that run. A file still being
+ * written (its run alive, or a partial one younger than `graceMs`) is left alone.
+ */
+export function removeUnfinishedJournals(graceMs = 10_000): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(journalDir()).filter((n) => n.endsWith('.json.tmp'));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const file = path.join(journalDir(), name);
+    let journal: Journal | undefined;
+    try {
+      journal = JSON.parse(readFileSync(file, 'utf8')) as Journal;
+    } catch {
+      // Cut off mid-write: only its age tells whether a writer is still at it.
+    }
+    try {
+      if (journal ? alive(journal.pid) : Date.now() - statSync(file).mtimeMs < graceMs) continue;
+    } catch {
+      continue;
+    }
+    rmSync(file, { force: true });
+    removed.push(journal?.bucket ?? name);
+  }
+  return removed;
 }
 
 export function removeJournal(journal: Journal) {

@@ -28,7 +28,7 @@ export function releaseRun(runId: string) {
   rmSync(path.join(liveDir(), `${runId}.json`), { force: true });
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

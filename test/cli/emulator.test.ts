@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -9,10 +8,11 @@ import { Agent, request } from 'undici';
 import { parseEnvFile } from '../../harness/emulator/index.ts';
 import { parseDelay } from '../../harness/emulator/store.ts';
 import { targetFromEnv } from '../../harness/targets/from-env.ts';
+import { tempDir } from '../temp-dir.ts';
 import { ROOT, r2cors } from './run-cli.ts';
 
 const BIN = fileURLToPath(new URL('../../harness/cli/r2-cors.mjs', import.meta.url));
-const caDir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cli-ca-'));
+const caDir = tempDir('r2-cors-cli-ca-');
 const children: ChildProcess[] = [];
 after(() => {
   for (const child of children) child.kill('SIGKILL');
@@ -54,7 +54,7 @@ function stop(child: ChildProcess): Promise<number | null> {
 const readEnv = (file: string) => parseEnvFile(readFileSync(file, 'utf8'));
 
 test('emulator --write-env: the file points tools at it; a policy set through either API answers preflights', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cli-'));
+  const dir = tempDir('r2-cors-cli-');
   const envFile = path.join(dir, 'r2.env');
   const started = Date.now();
   const { child, output } = await startCli(['--write-env', envFile]);
@@ -107,7 +107,7 @@ test('emulator --write-env: the file points tools at it; a policy set through ei
 test('npx r2-cors emulator --write-env r2.env, as the README says, in a fresh folder writes the file there', async () => {
   // Through npx, as a user runs it: npx is a node program of its own, and Node 20 takes `--env-file` in its
   // arguments as its own option (the old name failed there with "node: r2.env: not found").
-  const cwd = mkdtempSync(path.join(tmpdir(), 'r2-cors-npx-'));
+  const cwd = tempDir('r2-cors-npx-');
   const child = spawn('npx', ['--prefix', ROOT, 'r2-cors', 'emulator', '--write-env', 'r2.env'], {
     cwd,
     env: { ...process.env, R2_CORS_CA_DIR: caDir },
@@ -140,7 +140,7 @@ test('npx r2-cors emulator --write-env r2.env, as the README says, in a fresh fo
 });
 
 test('emulator --data-dir: buckets, policies and credentials survive a restart', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-data-'));
+  const dir = tempDir('r2-cors-data-');
   const envFile = path.join(dir, 'r2.env');
   const first = await startCli(['--data-dir', dir, '--env-file', envFile]);
   const env = readEnv(envFile);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../temp-dir.ts';
 import { r2cors } from './run-cli.ts';
 
 const FONT = 'cases/policies/font-localhost.json';
@@ -106,7 +106,7 @@ test('every command answers --help with exit 0, an unknown command with exit 2',
 });
 
 test('explain: an x-amz-* AllowedHeaders pattern matches, and the answer names the choice it rests on', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'explain-amz-'));
+  const dir = tempDir('explain-amz-');
   const file = path.join(dir, 'amz.json');
   writeFileSync(
     file,

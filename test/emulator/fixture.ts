@@ -3,10 +3,8 @@
  * endpoint, fetch-less undici requests at R2 host names mapped to the emulator's ports, the REST API with its
  * bearer token. The CA lives in a temporary folder, so tests never touch the user's.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { connect } from 'node:tls';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -14,6 +12,7 @@ import { AwsV4Signer } from 'aws4fetch';
 import { request } from 'undici';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../harness/emulator/index.ts';
 import { addressMapAgent } from '../../harness/net/address-map.ts';
+import { tempDir } from '../temp-dir.ts';
 
 // The SDK warns on every run that its releases after January 2027 need Node 22; the pinned version works on 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -50,7 +49,7 @@ export interface RestEnvelope {
 }
 
 export async function emulatorFixture(options: EmulatorOptions = {}): Promise<EmulatorFixture> {
-  const caDir = mkdtempSync(path.join(tmpdir(), 'r2-cors-test-ca-'));
+  const caDir = tempDir('r2-cors-test-ca-');
   const emulator = await startEmulator({ caDir, ...options });
   const ca = readFileSync(emulator.caFile, 'utf8');
   const address = (url: string) => url.replace('https://', '');

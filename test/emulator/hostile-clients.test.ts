@@ -4,8 +4,7 @@
  * or S3's code, and go on answering; a 500 is a bug in the emulator and comes with a line on stderr.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -14,6 +13,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AwsV4Signer } from 'aws4fetch';
+import { tempDir } from '../temp-dir.ts';
 import { type EmulatorFixture, emulatorFixture, rawExchange } from './fixture.ts';
 import { streamUpload } from './upload.ts';
 
@@ -51,7 +51,7 @@ async function stderrOf(run: () => Promise<void>): Promise<string[]> {
 describe('a handler that throws: a 500 for that request and a log line, never an exit', () => {
   test('a stored policy whose ExposeHeaders R2 would refuse (x-€) no longer kills the public hosts', async () => {
     // A data directory written before header names were validated: the policy reaches the data plane as it is.
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'r2-cors-hostile-'));
+    const dataDir = tempDir('r2-cors-hostile-');
     const first = await emulatorFixture({ dataDir });
     await first.s3.send(new CreateBucketCommand({ Bucket: 'legacy' }));
     await first.s3.send(new PutObjectCommand({ Bucket: 'legacy', Key: 'logo.svg', Body: '<svg/>' }));

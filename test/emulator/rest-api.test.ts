@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, GetBucketCorsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ROOT } from '../cli/run-cli.ts';
+import { tempDir } from '../temp-dir.ts';
 import { type EmulatorFixture, emulatorFixture } from './fixture.ts';
 
 const run = promisify(execFile);
@@ -92,7 +92,7 @@ describe('wrangler r2 bucket cors set / list / delete against the emulator', () 
     WRANGLER_SEND_METRICS: 'false',
     CI: 'true',
     NO_COLOR: '1',
-    HOME: mkdtempSync(path.join(tmpdir(), 'wrangler-home-')),
+    HOME: tempDir('wrangler-home-'),
   });
   const wrangler = (...args: string[]) =>
     run(process.execPath, [path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), ...args], {
@@ -104,7 +104,7 @@ describe('wrangler r2 bucket cors set / list / delete against the emulator', () 
   test('set from a file, list it, see it on the S3 endpoint after the delay, delete it', async () => {
     await f.s3.send(new CreateBucketCommand({ Bucket: 'wrangled' }));
     await f.s3.send(new PutObjectCommand({ Bucket: 'wrangled', Key: 'a.txt', Body: 'a' }));
-    const dir = mkdtempSync(path.join(tmpdir(), 'wrangler-cors-'));
+    const dir = tempDir('wrangler-cors-');
     const file = path.join(dir, 'cors.json');
     writeFileSync(
       file,

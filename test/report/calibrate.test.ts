@@ -4,19 +4,19 @@
  * `r2-cors calibrate` must name exactly those four.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadCases } from '../../harness/cases/load.ts';
 import { PROBES } from '../../harness/report/calibrate.ts';
 import { r2cors } from '../cli/run-cli.ts';
 import { ONE_WORKER } from '../selftest/run-suite.ts';
+import { tempDir } from '../temp-dir.ts';
 import { runWithReports } from './run-reports.ts';
 
 /** The observing cases, copied into a folder of their own (those that name no policy file beside them). */
 function observersFolder(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-observers-'));
+  const dir = tempDir('r2-cors-observers-');
   const wanted = new Set(PROBES.flatMap((p) => p.observers.map((o) => o.split(' › ')[0])));
   for (const c of loadCases(['cases']).cases) {
     if (!wanted.has(c.id) || /^\s+file:/m.test(readFileSync(c.file, 'utf8'))) continue;

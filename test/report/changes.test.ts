@@ -4,17 +4,17 @@
  * that changed; the change alone would not fail a run.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT, r2cors } from '../cli/run-cli.ts';
 import { ONE_WORKER } from '../selftest/run-suite.ts';
+import { tempDir } from '../temp-dir.ts';
 import { runWithReports } from './run-reports.ts';
 
 /** Four origin cases, copied so that the expected changes stay exact as cases/origin grows. */
 function originCases(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-changes-'));
+  const dir = tempDir('r2-cors-changes-');
   for (const id of ['port-must-match', 'scheme-must-match', 'subdomain-wildcard', 'wildcard-any-origin'])
     copyFileSync(path.join(ROOT, 'cases', 'origin', `${id}.yaml`), path.join(dir, `${id}.yaml`));
   return dir;

@@ -3,12 +3,12 @@
  * folder of their own (CORS_REPORTS_DIR), and reads the reports back.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ConformanceReport } from '../../harness/report/conformance.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { PLAYWRIGHT, suiteEnv } from '../selftest/run-suite.ts';
+import { tempDir } from '../temp-dir.ts';
 
 export interface ReportedRun {
   code: number | null;
@@ -23,7 +23,7 @@ export async function runWithReports(
   projects = ['raw'],
   env: NodeJS.ProcessEnv = suiteEnv({}),
 ): Promise<ReportedRun> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-reports-'));
+  const dir = tempDir('r2-cors-reports-');
   const child = spawn(process.execPath, [PLAYWRIGHT, 'test', ...projects.map((p) => `--project=${p}`)], {
     cwd: ROOT,
     env: { ...env, CORS_BROWSERS: 'none', ...settings, CORS_REPORTS_DIR: dir, CI: '' },

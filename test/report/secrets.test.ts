@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { inflateRawSync } from 'node:zlib';
 import { targetFromEnv } from '../../harness/targets/from-env.ts';
 import { cliEmulator } from '../selftest/live-account.ts';
 import { ONE_WORKER, suiteEnv } from '../selftest/run-suite.ts';
+import { tempDir } from '../temp-dir.ts';
 import { runWithReports } from './run-reports.ts';
 
 const KNOWN = {
@@ -76,7 +76,7 @@ function files(dir: string): string[] {
 }
 
 test('no key, token, signature or presigned query string in any file under reports/', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-known-'));
+  const dir = tempDir('r2-cors-known-');
   mkdirSync(path.join(dir, 'data'));
   writeFileSync(path.join(dir, 'data', 'credentials.json'), JSON.stringify(KNOWN));
   const { ENV_FILE: _, ...emulatorEnv } = await cliEmulator('0', children, ['--data-dir', path.join(dir, 'data')]);

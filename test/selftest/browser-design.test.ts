@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { detectBrowsers } from '../../harness/browsers/detect.ts';
 import { ROOT } from '../cli/run-cli.ts';
+import { tempDir } from '../temp-dir.ts';
 import { runSuite, type SuiteResult, suiteEnv } from './run-suite.ts';
 
 const browsers = detectBrowsers({ ...process.env, CORS_BROWSERS: undefined }).found.map((b) => b.name);
@@ -42,7 +42,7 @@ let deviationRuns: Promise<[SuiteResult, SuiteResult, SuiteResult]> | undefined;
 function runDeviations() {
   if (deviationRuns) return deviationRuns;
   const deviation = 'test/fixtures/selftest/deviation';
-  const withRefused = mkdtempSync(path.join(tmpdir(), 'r2-cors-design-'));
+  const withRefused = tempDir('r2-cors-design-');
   folders.push(withRefused);
   for (const file of [
     `${deviation}/authorization-under-star.yaml`,

@@ -5,9 +5,8 @@
  * Runs reach it as a live account (CORS_TARGET=r2 with the env file's endpoints and CA).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -23,6 +22,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { stringify } from 'yaml';
 import { parseEnvFile } from '../../harness/emulator/index.ts';
 import { ROOT } from '../cli/run-cli.ts';
+import { tempDir } from '../temp-dir.ts';
 import { suiteEnv } from './run-suite.ts';
 
 export const BIN = fileURLToPath(new URL('../../harness/cli/r2-cors.mjs', import.meta.url));
@@ -48,7 +48,7 @@ export async function cliEmulator(
   /** More options, e.g. `--data-dir DIR`. */
   args: string[] = [],
 ): Promise<Record<string, string> & { ENV_FILE: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-live-'));
+  const dir = tempDir('r2-cors-live-');
   const envFile = path.join(dir, 'r2.env');
   const emulator = spawn(
     process.execPath,
@@ -145,7 +145,7 @@ export async function snapshot(s3: S3Client, buckets: string[]): Promise<Record<
  * each failed test, a process costing seconds of CPU).
  */
 export function writeCases(count: number, { oneRequest = false } = {}): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-cases-'));
+  const dir = tempDir('r2-cors-cases-');
   const request = (id: string, from: string, allowed: boolean) => ({
     id,
     from,

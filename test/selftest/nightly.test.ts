@@ -17,8 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -37,6 +36,7 @@ import { stringify } from 'yaml';
 import { detectBrowsers } from '../../harness/browsers/detect.ts';
 import { RequestLogClient } from '../../harness/clients/request-log.ts';
 import { ROOT } from '../cli/run-cli.ts';
+import { tempDir } from '../temp-dir.ts';
 import {
   BIN,
   cliEmulator,
@@ -172,7 +172,7 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
   test('(a) a pool of one bucket: waves of one, each case × client once on its own policy, one report, the bucket back', async () => {
     const [bucket] = await seedOwnersBuckets(s3, 'solo', 1);
     const owner = await snapshot(s3, [bucket]);
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
     const run = await npmRun('nightly', env);
     assert.equal(run.code, 0, run.output);
@@ -210,7 +210,7 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
   }, async () => {
     const [bucket] = await seedOwnersBuckets(s3, 'browser', 1);
     const owner = await snapshot(s3, [bucket]);
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     const env = liveEnvOf(emulatorEnv, {
       R2_BUCKETS: bucket,
       CORS_CASES: cases,
@@ -235,7 +235,7 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
   test('(c) two shards, each in waves, then one merged report', async () => {
     const buckets = await seedOwnersBuckets(s3, 'shard', 2);
     const owner = await snapshot(s3, buckets);
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     for (const [i, bucket] of buckets.entries()) {
       const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, CORS_CASES: cases, CORS_REPORTS_DIR: reports });
       const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
@@ -261,7 +261,7 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
   }
 
   test('(b) buckets of its own (R2_BUCKET_PREFIX): waves of R2_MAX_BUCKETS, journaled, every one deleted at the end', async () => {
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     const env = liveEnvOf(emulatorEnv, {
       R2_BUCKET_PREFIX: 'own',
       R2_MAX_BUCKETS: '3',
@@ -389,7 +389,7 @@ describe('each way against an emulator that serves the previous policy: the run 
   test('(a) a pool of one bucket', async () => {
     const [bucket] = await seedOwnersBuckets(owner, 'stale', 1);
     const before = await snapshot(owner, [bucket]);
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     const env = liveEnvOf(faulty, {
       R2_BUCKETS: bucket,
       CORS_CASES: faultCases,
@@ -404,7 +404,7 @@ describe('each way against an emulator that serves the previous policy: the run 
   });
 
   test('(b) buckets of its own', async () => {
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     const env = liveEnvOf(faulty, {
       R2_BUCKET_PREFIX: 'stale-own',
       R2_MAX_BUCKETS: '1',
@@ -427,7 +427,7 @@ describe('each way against an emulator that serves the previous policy: the run 
   test('(c) two shards, then the merge', async () => {
     const buckets = await seedOwnersBuckets(owner, 'stale-shard', 2);
     const before = await snapshot(owner, buckets);
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     let output = '';
     for (const [i, bucket] of buckets.entries()) {
       const env = liveEnvOf(faulty, {
@@ -504,7 +504,7 @@ describe('R2_CUSTOM_DOMAIN_BUCKETS', { concurrency: true }, () => {
     const [domain] = await seedOwnersBuckets(s3, 'cd-domain', 1);
     await attachDomain(domain);
     const owner = await snapshot(s3, [pool, domain]);
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     const env = liveEnvOf(emulatorEnv, {
       R2_BUCKETS: pool,
       R2_CUSTOM_DOMAIN_BUCKETS: domain,
@@ -539,7 +539,7 @@ describe('R2_CUSTOM_DOMAIN_BUCKETS', { concurrency: true }, () => {
 
   test('without it, a live run leaves them out and says so once', async () => {
     const pool = await seedOwnersBuckets(s3, 'cd-none', 2);
-    const reports = mkdtempSync(path.join(tmpdir(), 'r2-cors-nightly-'));
+    const reports = tempDir('r2-cors-nightly-');
     const env = liveEnvOf(emulatorEnv, {
       R2_BUCKETS: pool.join(','),
       CORS_CASES: withDomains,

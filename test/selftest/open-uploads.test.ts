@@ -6,9 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   CreateBucketCommand,
@@ -24,6 +21,7 @@ import {
 import { writeJournal } from '../../harness/run/journal.ts';
 import { targetFromEnv } from '../../harness/targets/from-env.ts';
 import { ROOT } from '../cli/run-cli.ts';
+import { tempDir } from '../temp-dir.ts';
 import { cliEmulator, liveEnvOf, ownerClient } from './live-account.ts';
 
 const children: ChildProcess[] = [];
@@ -100,7 +98,7 @@ test('`npx r2-cors restore` aborts the uploads a stopped run left open, and only
 
   // What a run killed mid-flow leaves: its journal, an object and an open upload under its prefix. The journal
   // goes where the run's state directory is (journalDir() reads it from this process's environment).
-  const state = mkdtempSync(path.join(tmpdir(), 'r2-cors-uploads-state-'));
+  const state = tempDir('r2-cors-uploads-state-');
   const env = liveEnvOf(emulatorEnv, { R2_BUCKETS: bucket, R2_CORS_STATE_DIR: state });
   const { target } = targetFromEnv(env);
   const before = process.env.R2_CORS_STATE_DIR;
@@ -157,7 +155,7 @@ test('an upload left open under r2-cors-run-*/ with no journal is a leftover: re
   await openUpload(bucket, 'r2-cors-run-20261129-0d0e0f/flow/upload.bin');
   const env = liveEnvOf(emulatorEnv, {
     R2_BUCKETS: bucket,
-    R2_CORS_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-uploads-state-')),
+    R2_CORS_STATE_DIR: tempDir('r2-cors-uploads-state-'),
   });
   const { code, output } = await npxRestore(env);
   assert.equal(code, 0, output);

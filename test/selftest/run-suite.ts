@@ -3,10 +3,10 @@
  * state directory, and reads its JSON report.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../cli/run-cli.ts';
+import { tempDir } from '../temp-dir.ts';
 
 export const PLAYWRIGHT = path.join(ROOT, 'node_modules/@playwright/test/cli.js');
 
@@ -67,16 +67,9 @@ function collect(suite: JsonSuite, into: SuiteResult['tests'], parent = '') {
   for (const child of suite.suites ?? []) collect(child, into, title);
 }
 
-const reportDirs: string[] = [];
-// The reports of child runs are read while the test file runs, then dropped with it.
-process.once('exit', () => {
-  for (const dir of reportDirs) rmSync(dir, { recursive: true, force: true });
-});
-
+/** The reports of child runs are read while the test file runs, then dropped with it (test/temp-dir.ts). */
 function reportsDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-reports-'));
-  reportDirs.push(dir);
-  return dir;
+  return tempDir('r2-cors-reports-');
 }
 
 /**
@@ -91,7 +84,7 @@ export function suiteEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   delete env.NODE_EXTRA_CA_CERTS;
   return {
     ...env,
-    R2_CORS_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'r2-cors-state-')),
+    R2_CORS_STATE_DIR: tempDir('r2-cors-state-'),
     CORS_REPORTS_DIR: reportsDir(),
     ...extra,
   };
@@ -108,7 +101,7 @@ export function startSuite(
   env: NodeJS.ProcessEnv,
   projects = ['raw'],
 ): { child: ChildProcess; report: string; output: () => string } {
-  const report = path.join(mkdtempSync(path.join(tmpdir(), 'r2-cors-report-')), 'results.json');
+  const report = path.join(tempDir('r2-cors-report-'), 'results.json');
   const child = spawn(
     process.execPath,
     [PLAYWRIGHT, 'test', ...projects.map((p) => `--project=${p}`), '--reporter=json'],

@@ -6,11 +6,11 @@
  * touched.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { RunState } from '../../harness/run/state.ts';
+import { tempDir } from '../temp-dir.ts';
 import { ONE_WORKER, runSuite, type SuiteResult, suiteEnv } from './run-suite.ts';
 
 const folders: string[] = [];
@@ -19,7 +19,7 @@ after(() => {
 });
 
 function zoneCases(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'r2-cors-zone-'));
+  const dir = tempDir('r2-cors-zone-');
   folders.push(dir);
   for (const id of ['cache-keeps-old-headers', 'purge-everything-refreshes-headers'])
     copyFileSync(path.join('cases', 'custom-domain', `${id}.yaml`), path.join(dir, `${id}.yaml`));
