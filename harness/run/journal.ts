@@ -58,14 +58,17 @@ export function writeJournal(journal: Journal) {
   renameSync(`${file}.tmp`, file);
 }
 
-export function pendingJournals(): Journal[] {
-  let names: string[];
+/** The journal folder's file names that end with `suffix`; none when there is no folder yet. */
+function journalFiles(suffix: string): string[] {
   try {
-    names = readdirSync(journalDir()).filter((n) => n.endsWith('.json'));
+    return readdirSync(journalDir()).filter((n) => n.endsWith(suffix));
   } catch {
     return [];
   }
-  return names.map((n) => JSON.parse(readFileSync(path.join(journalDir(), n), 'utf8')) as Journal);
+}
+
+export function pendingJournals(): Journal[] {
+  return journalFiles('.json').map((n) => JSON.parse(readFileSync(path.join(journalDir(), n), 'utf8')) as Journal);
 }
 
 /**
@@ -75,14 +78,8 @@ export function pendingJournals(): Journal[] {
  * written (its run alive, or a partial one younger than `graceMs`) is left alone.
  */
 export function removeUnfinishedJournals(graceMs = 10_000): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(journalDir()).filter((n) => n.endsWith('.json.tmp'));
-  } catch {
-    return [];
-  }
   const removed: string[] = [];
-  for (const name of names) {
+  for (const name of journalFiles('.json.tmp')) {
     const file = path.join(journalDir(), name);
     let journal: Journal | undefined;
     try {

@@ -63,23 +63,24 @@ export async function nightly(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (!sharded) rmSync(blobDir(env), { recursive: true, force: true });
   else mkdirSync(blobDir(env), { recursive: true });
   const name = `shard-${shard?.replace('/', '-of-')}`;
+  const [args, runEnv] = sharded
+    ? [
+        ['test', '--reporter=blob,list', ...passOn],
+        {
+          ...env,
+          CORS_SHARD: shard,
+          PLAYWRIGHT_BLOB_OUTPUT_FILE: path.join(blobDir(env), `${name}.zip`),
+          R2_CORS_RUN_STATE_COPY: path.join(blobDir(env), `${name}.state.json`),
+        },
+      ]
+    : [['test', ...passOn], { ...env, ...(shard ? { CORS_SHARD: shard } : {}), CORS_REPORTS_DIR: reportDir(env) }];
   let interrupted = false;
   const onInt = () => {
     interrupted = true;
   };
   // Ctrl-C reaches the Playwright run too, which puts its buckets back; this process waits for it.
   process.on('SIGINT', onInt);
-  const code = await run(
-    sharded ? ['test', '--reporter=blob,list', ...passOn] : ['test', ...passOn],
-    sharded
-      ? {
-          ...env,
-          CORS_SHARD: shard,
-          PLAYWRIGHT_BLOB_OUTPUT_FILE: path.join(blobDir(env), `${name}.zip`),
-          R2_CORS_RUN_STATE_COPY: path.join(blobDir(env), `${name}.state.json`),
-        }
-      : { ...env, ...(shard ? { CORS_SHARD: shard } : {}), CORS_REPORTS_DIR: reportDir(env) },
-  );
+  const code = await run(args, runEnv);
   process.off('SIGINT', onInt);
   if (interrupted || code === 130) {
     log('interrupted');

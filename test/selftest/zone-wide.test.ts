@@ -6,21 +6,15 @@
  * touched.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { RunState } from '../../harness/run/state.ts';
 import { tempDir } from '../temp-dir.ts';
 import { ONE_WORKER, runSuite, type SuiteResult, suiteEnv } from './run-suite.ts';
 
-const folders: string[] = [];
-after(() => {
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-});
-
 function zoneCases(): string {
   const dir = tempDir('r2-cors-zone-');
-  folders.push(dir);
   for (const id of ['cache-keeps-old-headers', 'purge-everything-refreshes-headers'])
     copyFileSync(path.join('cases', 'custom-domain', `${id}.yaml`), path.join(dir, `${id}.yaml`));
   return dir;
