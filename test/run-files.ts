@@ -16,16 +16,18 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FOLDERS = ['test/selftest', 'test/report', 'test/emulator', 'test/cli', 'test/unit'];
-/** Slowest first, from a whole run's durations (the nightly and interruption self-tests take minutes). */
+/** Slowest first, from a whole `npm test`'s durations (the nightly and interruption self-tests take minutes). */
 const SLOWEST = [
   'test/selftest/nightly.test.ts',
   'test/selftest/interrupt.test.ts',
-  'test/selftest/scale.test.ts',
-  'test/selftest/browser-design.test.ts',
+  'test/selftest/interrupt-crash.test.ts',
+  'test/selftest/nightly-faults.test.ts',
   'test/selftest/browser-isolation.test.ts',
-  'test/selftest/faults.test.ts',
   'test/report/calibrate.test.ts',
+  'test/selftest/scale.test.ts',
   'test/report/changes.test.ts',
+  'test/selftest/browser-design.test.ts',
+  'test/selftest/faults.test.ts',
   'test/emulator/rest-api.test.ts',
   'test/emulator/fuzz.test.ts',
 ];

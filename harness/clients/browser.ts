@@ -61,8 +61,11 @@ export interface BrowserObservation {
   reason?: string;
   /** Chromium only: whether DevTools saw a preflight (on live targets, where no request log exists). */
   preflightSeenByDevtools?: boolean;
-  /** Markup img and video: whether the page could read the pixels drawn from it. */
-  canvas?: 'readable' | 'tainted';
+  /**
+   * Markup img and video: whether the page could read the pixels drawn from it; 'no frame' when a video never
+   * had a frame to draw within the time limit (harness/clients/markup.page.js).
+   */
+  canvas?: 'readable' | 'tainted' | 'no frame';
 }
 
 /** How long to wait for DevTools to report a failed request after fetch() rejected: it usually already has. */
@@ -219,7 +222,7 @@ export class BrowserSession {
     const spec = { ...request, timeoutMs: MARKUP_TIMEOUT_MS };
     const result = (await timed('fetch', () =>
       frame.evaluate(`${MARKUP_SCRIPT}\nloadByMarkup(${JSON.stringify(spec)})`),
-    )) as { loaded: boolean; error?: string; canvas?: 'readable' | 'tainted' };
+    )) as { loaded: boolean; error?: string; canvas?: BrowserObservation['canvas'] };
     const preflightSeenByDevtools = devtools && mark ? devtools.preflightSince(request.url, mark) : undefined;
     if (result.loaded) return { outcome: 'allowed', readable: [], canvas: result.canvas, preflightSeenByDevtools };
     const reason = devtools && mark ? await devtools.failureSince(request.url, mark) : undefined;

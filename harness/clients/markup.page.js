@@ -4,7 +4,7 @@
  * loaded or failed, and, for an image or a video drawn to a canvas, whether its pixels could be read.
  *
  * spec: { url, initiator: 'font' | 'img' | 'video' | 'script', crossorigin?: 'anonymous', timeoutMs }
- * answer: { loaded: boolean, error?: string, canvas?: 'readable' | 'tainted' }
+ * answer: { loaded: boolean, error?: string, canvas?: 'readable' | 'tainted' | 'no frame' }
  */
 // biome-ignore lint/correctness/noUnusedVariables: harness/clients/browser.ts evaluates this file's text and calls it
 async function loadByMarkup(spec) {
@@ -36,6 +36,10 @@ async function loadByMarkup(spec) {
     });
   // Draw the element and read one pixel back: a cross-origin resource fetched without CORS taints the canvas,
   // and getImageData then throws SecurityError (https://html.spec.whatwg.org/multipage/canvas.html#security-with-canvas-elements).
+  // 'empty' when nothing was drawn: drawImage returns early, without tainting, for a video that has no frame to
+  // paint yet — Chromium fires loadeddata before its first decoded frame is available (HasAvailableVideoFrame),
+  // and a canvas that stayed clean then read as 'readable'. The frames of the assets are opaque, so a drawn
+  // pixel has alpha 255 and an untouched one alpha 0.
   const canvasOf = (element) => {
     const canvas = document.createElement('canvas');
     canvas.width = 2;
@@ -43,11 +47,22 @@ async function loadByMarkup(spec) {
     const context = canvas.getContext('2d');
     context.drawImage(element, 0, 0, 2, 2);
     try {
-      context.getImageData(0, 0, 1, 1);
-      return 'readable';
+      return context.getImageData(0, 0, 1, 1).data[3] === 0 ? 'empty' : 'readable';
     } catch (error) {
       if (error.name === 'SecurityError') return 'tainted';
       throw error;
+    }
+  };
+  // The element is drawn again until a frame lands on the canvas (or the canvas is tainted): 'no frame' if none
+  // did within the time limit, which no case expects, so the check fails saying so rather than reading 'readable'.
+  // A loaded image draws at the first try; a video may take a few.
+  const frameOf = async (media) => {
+    const deadline = Date.now() + spec.timeoutMs;
+    for (;;) {
+      const drawn = canvasOf(media);
+      if (drawn !== 'empty') return drawn;
+      if (Date.now() > deadline) return 'no frame';
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
 
@@ -89,13 +104,14 @@ async function loadByMarkup(spec) {
     element.muted = true;
     element.preload = 'auto';
   }
-  // A video has a frame to draw once its first data is there.
+  // A video has data at loadeddata, though not always a frame to paint yet (frameOf waits for one).
   const done = settle(element, spec.initiator === 'video' ? 'loadeddata' : 'load', 'error');
   element.src = spec.url;
   document.body.append(element);
   try {
     const result = await done;
-    return result.loaded ? { ...result, canvas: canvasOf(element) } : result;
+    if (!result.loaded) return result;
+    return { ...result, canvas: await frameOf(element) };
   } finally {
     element.removeAttribute('src');
     element.remove();

@@ -12,7 +12,7 @@ export default defineConfig({
   testDir: '.',
   testMatch: 'page.spec.ts',
   outputDir: '../../reports/selftest/page-results',
-  // The test runs the suite on cases/origin first (about 15 s on a quiet machine).
+  // The test runs the suite on two fixture cases first (a few seconds on a quiet machine).
   timeout: 300_000,
   forbidOnly: Boolean(process.env.CI),
   reporter: [['list'], ['html', { outputFolder: '../../reports/selftest/page-html', open: 'never' }]],

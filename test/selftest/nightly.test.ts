@@ -11,30 +11,18 @@
  * Each case of these fixtures allows only its own origin, so a case checked while another wave's policy was in
  * force fails: passing means each ran against its own policy. The merged reports are those of one run: the
  * conformance page, conformance.json (every case × client exactly once), summary.md, the HTML report.
- * Then each way again against an emulator that serves a bucket's PREVIOUS policy after a change
- * (`r2-cors emulator --fault previous-policy`; the control plane reports the new one): each run must fail and
- * say why, at the set-up (the propagation probe) and in summary.md.
+ * Each way against an emulator that serves a bucket's PREVIOUS policy after a change: nightly-faults.test.ts.
+ * The helpers both files use: nightly-runs.ts.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import {
-  type CORSRule,
-  CreateBucketCommand,
-  GetBucketCorsCommand,
-  GetObjectCommand,
-  ListBucketsCommand,
-  PutBucketCorsCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { before, describe, test } from 'node:test';
+import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import { detectBrowsers } from '../../harness/browsers/detect.ts';
-import { RequestLogClient } from '../../harness/clients/request-log.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { tempDir } from '../temp-dir.ts';
 import {
@@ -47,112 +35,14 @@ import {
   until,
   writeCases,
 } from './live-account.ts';
+import { assertMergedReports, children, npmRun, requestLogOf, requestsOf, results } from './nightly-runs.ts';
 import { startSuite } from './run-suite.ts';
-
-const children: ChildProcess[] = [];
-after(() => {
-  for (const child of children) if (child.pid && child.exitCode === null) child.kill('SIGKILL');
-});
-
-/**
- * `npm run <script>` as a user runs it. One Playwright worker unless the test says otherwise: a wave here holds a
- * case or three of raw checks taking milliseconds, and each further worker is a process costing seconds of CPU
- * to start; what these tests assert (waves, journals, merged reports) does not depend on it.
- */
-function npmRun(script: string, env: NodeJS.ProcessEnv, args: string[] = []) {
-  const child = spawn('npm', ['run', '--silent', script, ...(args.length ? ['--', ...args] : [])], {
-    cwd: ROOT,
-    env: { CORS_WORKERS: '1', ...env },
-  });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  return new Promise<{ code: number | null; output: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, output })),
-  );
-}
-
-interface JsonSuite {
-  title: string;
-  suites?: JsonSuite[];
-  specs?: { title: string; tests: { projectName: string; results: { status: string }[] }[] }[];
-}
-
-/** `project case › request` → the statuses of its results, from a merged results.json. */
-function results(file: string): Map<string, string[]> {
-  const found = new Map<string, string[]>();
-  const walk = (suite: JsonSuite, parent: string) => {
-    const title = suite.title.endsWith('.ts') ? parent : suite.title;
-    for (const spec of suite.specs ?? [])
-      for (const t of spec.tests) {
-        const key = `${t.projectName} ${title} › ${spec.title}`;
-        found.set(key, [...(found.get(key) ?? []), ...t.results.map((r) => r.status)]);
-      }
-    for (const child of suite.suites ?? []) walk(child, title);
-  };
-  for (const suite of (JSON.parse(readFileSync(file, 'utf8')) as { suites: JsonSuite[] }).suites) walk(suite, '');
-  return found;
-}
 
 /**
  * Four cases: live-04 is a sequence that changes its bucket's policy during the tests (writeCases), (b)'s waves
  * of three end with a short one, and each is one wave of (a).
  */
 const CASES = 4;
-/** Requests of writeCases(n): two per case (oneRequest: one per plain case), as `[case, request]`. */
-const requestsOf = (n: number, oneRequest = false) =>
-  Array.from({ length: n }, (_, i) => {
-    const id = `live-${String(i + 1).padStart(2, '0')}`;
-    return (i + 1) % 4 === 0
-      ? [
-          [id, 'first'],
-          [id, 'after-change'],
-        ]
-      : [[id, 'get'], ...(oneRequest ? [] : [[id, 'other-origin']])];
-  }).flat();
-
-/** The merged conformance.json's checks: `case › request › client` → status. */
-function checks(reports: string): Record<string, string> {
-  const report = JSON.parse(readFileSync(path.join(reports, 'conformance.json'), 'utf8')) as {
-    checks: Record<string, { status: string }>;
-  };
-  return Object.fromEntries(Object.entries(report.checks).map(([key, check]) => [key, check.status]));
-}
-
-/**
- * The reports of one run (written by an unsharded nightly itself, or merged from shards), every case × request ×
- * client exactly once, each with `status`.
- */
-function assertMergedReports(reports: string, n: number, status: 'passed' | 'failed', oneRequest = false) {
-  const merged = results(path.join(reports, 'results.json'));
-  const expected = requestsOf(n, oneRequest)
-    .map(([id, request]) => `raw ${id} › ${request}`)
-    .sort();
-  assert.deepEqual([...merged.keys()].sort(), expected);
-  for (const [name, statuses] of merged) assert.deepEqual(statuses, [status], name);
-  assert.deepEqual(
-    checks(reports),
-    Object.fromEntries(
-      requestsOf(n, oneRequest)
-        .map(([id, request]) => `${id} › ${request} › raw`)
-        .sort()
-        .map((key) => [key, status]),
-    ),
-  );
-  for (const file of ['conformance/index.html', 'summary.md', 'observations.json', 'html/index.html', 'junit.xml'])
-    assert.ok(existsSync(path.join(reports, file)), `${file} in the merged reports`);
-}
-
-/** The emulator's request log, read over the wire as the browser checks read it. */
-function requestLogOf(emulator: Record<string, string>): RequestLogClient {
-  const agent = new Agent({ connect: { ca: readFileSync(emulator.NODE_EXTRA_CA_CERTS, 'utf8') } });
-  return new RequestLogClient(emulator.R2_EMULATOR_LOG_URL, emulator.CLOUDFLARE_API_TOKEN, agent);
-}
 
 const chromium = detectBrowsers({ ...process.env, CORS_BROWSERS: 'chromium' }).found.length > 0;
 let s3: S3Client;
@@ -319,135 +209,6 @@ describe('npm run nightly: the three ways, at once', { concurrency: true }, () =
       /deleted own-20260101-abcdef-1: created by run 20260101-abcdef, which left no journal here; 1 object\(s\) with it/,
     );
     assert.deepEqual(await bucketsNamed('own'), []);
-  });
-});
-
-/**
- * The same three ways against an emulator that stays one policy change behind (`--fault previous-policy`): every
- * wave is answered by the policy before its own (on the pool's bucket, wave 2 by wave 1's). Two cases, so two
- * waves (or two shards) each; a short propagation deadline. (c) is the nightly workflow's merge job after
- * failed shards: `npm run nightly:merge` must still exit 0 and its summary name every failure.
- */
-describe('each way against an emulator that serves the previous policy: the run fails and says why', {
-  concurrency: true,
-}, () => {
-  const FAULT_CASES = 2;
-  const DEADLINE = 2;
-  let faulty: Record<string, string>;
-  let owner: S3Client;
-  let faultCases: string;
-  before(async () => {
-    faulty = await cliEmulator('1s', children, ['--fault', 'previous-policy']);
-    owner = ownerClient(faulty);
-    // One request per case: every test of these runs fails, and each failure costs a new worker.
-    faultCases = writeCases(FAULT_CASES, { oneRequest: true });
-  });
-
-  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  /** What the set-up says of each case (`buckets`: a pattern each), and the merged summary.md's failures. */
-  function assertCaught(output: string, reports: string, buckets: string[], seen: string[]) {
-    for (const [i, bucket] of buckets.entries())
-      assert.match(
-        output,
-        new RegExp(
-          `live-0${i + 1} on ${bucket}: ${literal(`policy not in effect after ${DEADLINE} s (the case's policy); last response seen: ${seen[i]}`)}`,
-        ),
-      );
-    assertMergedReports(reports, FAULT_CASES, 'failed', true);
-    const summary = readFileSync(path.join(reports, 'summary.md'), 'utf8');
-    assert.match(summary, new RegExp(`^### R2 CORS conformance: ${FAULT_CASES} failed$`, 'm'));
-    assert.ok(
-      summary.includes(
-        `- \`live-01 › get › raw\`: policy not in effect after ${DEADLINE} s (the case's policy); last response seen: ${seen[0]}`,
-      ),
-      summary,
-    );
-  }
-  const ownersStar = 's3 GET 200, access-control-allow-origin: *, access-control-expose-headers: (absent)';
-  const nothing = 's3 GET 200, access-control-allow-origin: (absent), access-control-expose-headers: (absent)';
-
-  test('the fault is one a read-back cannot see: GetBucketCors reports the new policy, requests get the old', async () => {
-    const [bucket] = await seedOwnersBuckets(owner, 'readback', 1);
-    const rule = (origin: string): CORSRule => ({ AllowedOrigins: [origin], AllowedMethods: ['GET'] });
-    await owner.send(
-      new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [rule('https://new.example')] } }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const read = await owner.send(new GetBucketCorsCommand({ Bucket: bucket }));
-    assert.deepEqual(read.CORSRules?.[0]?.AllowedOrigins, ['https://new.example']);
-    const url = await getSignedUrl(owner, new GetObjectCommand({ Bucket: bucket, Key: 'owner/file-0.txt' }));
-    const agent = new Agent({ connect: { ca: readFileSync(faulty.NODE_EXTRA_CA_CERTS, 'utf8') } });
-    const allowOrigin = async (origin: string) => {
-      const response = await request(url, { headers: { origin }, dispatcher: agent });
-      await response.body.dump();
-      return response.headers['access-control-allow-origin'];
-    };
-    assert.equal(await allowOrigin('https://new.example'), '*', "the owner's previous '*' rule answers");
-    assert.equal(await allowOrigin('https://app0.owner.example'), 'https://app0.owner.example');
-  });
-
-  test('(a) a pool of one bucket', async () => {
-    const [bucket] = await seedOwnersBuckets(owner, 'stale', 1);
-    const before = await snapshot(owner, [bucket]);
-    const reports = tempDir('r2-cors-nightly-');
-    const env = liveEnvOf(faulty, {
-      R2_BUCKETS: bucket,
-      CORS_CASES: faultCases,
-      CORS_REPORTS_DIR: reports,
-      CORS_PROPAGATION_DEADLINE: String(DEADLINE),
-    });
-    const run = await npmRun('nightly', env);
-    assert.equal(run.code, 1, run.output);
-    // Wave 1 is answered by the owner's policy; wave 2 by wave 1's, which allows only live-01's origin.
-    assertCaught(run.output, reports, [bucket, bucket], [ownersStar, nothing]);
-    assert.deepEqual(await snapshot(owner, [bucket]), before);
-  });
-
-  test('(b) buckets of its own', async () => {
-    const reports = tempDir('r2-cors-nightly-');
-    const env = liveEnvOf(faulty, {
-      R2_BUCKET_PREFIX: 'stale-own',
-      R2_MAX_BUCKETS: '1',
-      CORS_CASES: faultCases,
-      CORS_REPORTS_DIR: reports,
-      CORS_PROPAGATION_DEADLINE: String(DEADLINE),
-    });
-    const run = await npmRun('nightly', env);
-    assert.equal(run.code, 1, run.output);
-    // A new bucket's previous policy is none.
-    const own = 'stale-own-\\d{8}-[0-9a-f]{6}-1';
-    assertCaught(run.output, reports, [own, own], [nothing, nothing]);
-    const left = (await owner.send(new ListBucketsCommand({}))).Buckets ?? [];
-    assert.deepEqual(
-      left.map((b) => b.Name).filter((n) => n?.startsWith('stale-own-')),
-      [],
-    );
-  });
-
-  test('(c) two shards, then the merge', async () => {
-    const buckets = await seedOwnersBuckets(owner, 'stale-shard', 2);
-    const before = await snapshot(owner, buckets);
-    const reports = tempDir('r2-cors-nightly-');
-    let output = '';
-    for (const [i, bucket] of buckets.entries()) {
-      const env = liveEnvOf(faulty, {
-        R2_BUCKETS: bucket,
-        CORS_CASES: faultCases,
-        CORS_REPORTS_DIR: reports,
-        CORS_PROPAGATION_DEADLINE: String(DEADLINE),
-      });
-      const run = await npmRun('nightly', env, [`--shard=${i + 1}/2`]);
-      assert.equal(run.code, 1, run.output);
-      output += run.output;
-    }
-    const merge = await npmRun(
-      'nightly:merge',
-      liveEnvOf(faulty, { CORS_CASES: faultCases, CORS_REPORTS_DIR: reports }),
-    );
-    assert.equal(merge.code, 0, merge.output);
-    // stale-shard-02's owner has no rule for every origin (seedOwnersBuckets).
-    assertCaught(output, reports, buckets, [ownersStar, nothing]);
-    assert.deepEqual(await snapshot(owner, buckets), before);
   });
 });
 
