@@ -29,6 +29,14 @@ if (!(Number.isInteger(browserWorkers) && browserWorkers >= 1))
 const workers = Number(process.env.CORS_WORKERS ?? 4);
 const live = ['R2_BUCKETS', 'S3_BUCKETS', 'R2_BUCKET_PREFIX'].some((name) => process.env[name]);
 const rawWorkers = live ? Math.max(1, workers - browsers.found.length * browserWorkers) : undefined;
+// Ctrl-C during the tests: Playwright (1.64) waits for each worker to exit, for 5 minutes after its last sign of
+// life. A worker whose slot was made just before the signal, but whose process was started just after it, never
+// hears the stop (WorkerHost.start awaits a mkdir before it forks), so the run hung for 5 minutes before
+// Playwright killed it (seen in CI; reproduced by slowing that mkdir). A worker that did hear it sends a
+// heartbeat every second while it closes, so 20 s without one means it never will. PWTEST_CHILD_PROCESS_TIMEOUT
+// is Playwright's own knob for this (read when it stops a worker, not documented); the interruption self-test
+// prints the run's output when an exit takes over a minute, should a later Playwright drop it.
+process.env.PWTEST_CHILD_PROCESS_TIMEOUT ??= '20000';
 // The wave coordinator's feed (harness/conformance/wave-feed.ts): Playwright adds this reporter to any others,
 // including those a command line's --reporter names instead of the config's.
 process.env.PW_TEST_REPORTER ??= fileURLToPath(new URL('./harness/conformance/wave-feed.ts', import.meta.url));

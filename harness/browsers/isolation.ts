@@ -57,7 +57,8 @@ export function ownContextReason(c: LoadedCase): string | undefined {
     return `${credentialed.join(', ')} send${credentialed.length === 1 ? 's' : ''} credentials: the cookies it sends and is answered with must not reach other cases`;
   // Seen in CI (2026-12-07): in the shared context, beside other cases' <video> elements, Chromium now and then
   // let a canvas read the frames of a video loaded without crossorigin (alone, 12 of 12 runs were tainted).
-  // A context of its own did not cure it (CI failed so once more); suspect drawImage before a decoded frame.
+  // A context of its own did not cure it (CI failed so once more). The likely cause, guarded against since in
+  // harness/clients/markup.page.js: drawImage before Chromium had a frame to paint draws nothing, taints nothing.
   const videos = c.steps.flatMap((s) =>
     s.kind === 'request' && s.request.initiator === 'video' ? [s.request.id] : [],
   );

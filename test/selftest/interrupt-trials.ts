@@ -116,8 +116,8 @@ export function ownerAccount(): OwnerAccount {
     process.kill(-(run.child.pid as number), t.signal);
     const code = await exited;
     const exitMs = Date.now() - sent;
-    // Seen once under load in CI: SIGINT during the tests, and the run exited 300 s later (Playwright waits 5
-    // minutes for a worker that neither exits nor answers after it was told to stop). Its output, if it recurs.
+    // Seen once under load in CI: SIGINT during the tests, and the run exited 300 s later (a Playwright race,
+    // bounded to 20 s by playwright.config.ts). The run's output, should a slow exit come back.
     if (exitMs > SLOW_EXIT_MS)
       figures.push(`${t.name}: exit ${exitMs} ms after the signal; the run said:\n${run.output()}`);
     const left = journalCount();
