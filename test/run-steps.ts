@@ -7,8 +7,13 @@
  * The first script's output streams as it comes; the others' is held and printed whole once the first has
  * ended and they have too, each under a header line, so no two outputs interleave. A line says when each
  * script ends. The exit code is the first failing script's, in the order given; 0 when all pass.
+ *
+ * Not `concurrently --group`, which orders output the same way: on Ctrl-C it sends every script a SIGINT of its
+ * own on top of the terminal's (the suite's set-up takes a second one for "stop now, leave the journals") and
+ * then exits 0, so an interrupted `npm test` would pass.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:os';
 
 const scripts = process.argv.slice(2);
 if (scripts.length === 0) {
@@ -39,7 +44,8 @@ const steps: Step[] = scripts.map((script, i) => {
   child.stderr.on('data', keep);
   step.exit = new Promise((resolve) =>
     child.on('close', (code, signal) => {
-      const status = code ?? (signal ? 128 : 1);
+      // Killed by a signal: the shell's 128 + its number (130 for Ctrl-C).
+      const status = code ?? 128 + (signal ? constants.signals[signal] : 0);
       // Said on stderr as it happens: the streaming script's output may still be going.
       process.stderr.write(
         `[npm test] npm run ${script}: ${status === 0 ? 'passed' : `FAILED (exit ${code ?? signal})`} after ${seconds()} s${live || status !== 0 ? '' : '; its output follows the first script'}\n`,

@@ -37,8 +37,8 @@ async function loadByMarkup(spec) {
   // Draw the element and read one pixel back: a cross-origin resource fetched without CORS taints the canvas,
   // and getImageData then throws SecurityError (https://html.spec.whatwg.org/multipage/canvas.html#security-with-canvas-elements).
   // 'empty' when nothing was drawn: drawImage returns early, without tainting, for a video that has no frame to
-  // paint yet — Chromium fires loadeddata before its first decoded frame is available (HasAvailableVideoFrame),
-  // and a canvas that stayed clean then read as 'readable'. The frames of the assets are opaque, so a drawn
+  // paint yet. Chromium can fire loadeddata before it has one (the likely cause of a CI flake, not proven), and
+  // a canvas that stayed clean then read as 'readable'. The frames of the assets are opaque, so a drawn
   // pixel has alpha 255 and an untouched one alpha 0.
   const canvasOf = (element) => {
     const canvas = document.createElement('canvas');
