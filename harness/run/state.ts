@@ -3,7 +3,7 @@
  * in effect (and how long that took), or why not. A JSON file under the state directory, named by
  * R2_CORS_RUN_STATE; no secret is in it.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Surface } from '../cases/model.ts';
 import type { Sentinel } from './apply.ts';
@@ -43,19 +43,19 @@ export function stateDir(): string {
 }
 
 /**
- * Run states older than this are removed when a new run writes its first: a run state is read only while its
- * run lasts (and by hand after it, to see what a run did), and no run lasts a week.
+ * Run states older than this are removed whenever a run writes its own: a run state is read only while its run
+ * lasts (and by hand after it, to see what a run did), and no run lasts a week.
  */
 export const RUN_STATE_KEPT_MS = 7 * 24 * 3600 * 1000;
 
-/** Removes the run states in `dir` last written more than `keptMs` ago; returns their names. */
-export function pruneRunStates(dir: string, keptMs = RUN_STATE_KEPT_MS, now = Date.now()): string[] {
+/** Removes the run states in `dir` last written more than a week ago; returns their names. */
+export function pruneRunStates(dir: string): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
     if (!name.endsWith('.json')) continue;
     const file = path.join(dir, name);
     try {
-      if (now - statSync(file).mtimeMs <= keptMs) continue;
+      if (Date.now() - statSync(file).mtimeMs <= RUN_STATE_KEPT_MS) continue;
       rmSync(file, { force: true });
       removed.push(name);
     } catch {
@@ -68,9 +68,9 @@ export function pruneRunStates(dir: string, keptMs = RUN_STATE_KEPT_MS, now = Da
 export function writeRunState(state: RunState): string {
   const dir = path.join(stateDir(), 'run');
   mkdirSync(dir, { recursive: true });
-  const file = path.resolve(dir, `${state.runId}.json`);
   // One file per run: without this they would pile up, one per `npx playwright test`.
-  if (!existsSync(file)) pruneRunStates(dir);
+  pruneRunStates(dir);
+  const file = path.resolve(dir, `${state.runId}.json`);
   writeFileSync(file, JSON.stringify(state, null, 2));
   // A wave of `npm run nightly` keeps a copy beside its blob report, where the merge's conformance report finds
   // the run's target, id and propagation times (harness/run/nightly.ts), on this machine or another.
