@@ -7,26 +7,20 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { detectBrowsers } from './harness/browsers/detect.ts';
+import { browserWorkersFromEnv, workersFromEnv } from './harness/conformance/workers.ts';
 
 const browsers = detectBrowsers();
 /** Where every output goes (reports/README.md); the self-tests point it elsewhere. */
 const reports = process.env.CORS_REPORTS_DIR ?? 'reports';
 // Said once, by the main process (workers load this file too).
 if (!process.env.TEST_WORKER_INDEX) for (const note of browsers.notes) console.log(`[r2-cors] ${note}`);
-/**
- * Workers per browser project (README, "Browsers"; default 1): each worker launches a browser of its own and
- * navigates a page to every origin its cases name, so one worker per browser does the least work; its batches
- * keep its checks side by side.
- */
-const browserWorkers = Number(process.env.CORS_BROWSER_WORKERS ?? 1);
-if (!(Number.isInteger(browserWorkers) && browserWorkers >= 1))
-  throw new Error(`CORS_BROWSER_WORKERS=${process.env.CORS_BROWSER_WORKERS}: expected a whole number, 1 or more`);
+const browserWorkers = browserWorkersFromEnv();
 
 /**
  * A run in waves (fewer buckets than cases, README "Waves") needs every project to keep workers of its own: the
  * raw project gets what the browsers leave. Only a live target (a bucket list or buckets of its own) has waves.
  */
-const workers = Number(process.env.CORS_WORKERS ?? 4);
+const workers = workersFromEnv();
 const live = ['R2_BUCKETS', 'S3_BUCKETS', 'R2_BUCKET_PREFIX'].some((name) => process.env[name]);
 const rawWorkers = live ? Math.max(1, workers - browsers.found.length * browserWorkers) : undefined;
 // Ctrl-C during the tests: Playwright (1.64) waits for each worker to exit, for 5 minutes after its last sign of

@@ -96,3 +96,25 @@ export function detectBrowsers(env: NodeJS.ProcessEnv = process.env): { found: B
   notes.push(...missing.map((m) => `${m}; its checks are left out of this run`));
   return { found, notes };
 }
+
+/**
+ * The browsers a run's `--project` options select, matched as Playwright 1.64 matches them (its
+ * `filterProjects`): case-insensitively, `*` as a wildcard, and `--project a b` naming every word up to the next
+ * option. No `--project`: every browser found. Global set-up reads this from the command line, as it gets no
+ * list of the selected projects from Playwright, and gives a sequence a bucket for each selected browser only.
+ */
+export function selectedBrowsers(found: string[], argv: readonly string[] = process.argv): string[] {
+  const named: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i].startsWith('--project=')) named.push(argv[i].slice('--project='.length));
+    else if (argv[i] === '--project')
+      for (; i + 1 < argv.length && !argv[i + 1].startsWith('-'); i++) named.push(argv[i + 1]);
+  }
+  if (named.length === 0) return found;
+  const patterns = named.map((name) => new RegExp(`^${name.split('*').map(escapeRegExp).join('.*')}$`, 'i'));
+  return found.filter((browser) => patterns.some((pattern) => pattern.test(browser)));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

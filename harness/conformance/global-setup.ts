@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { detectBrowsers } from '../browsers/detect.ts';
+import { detectBrowsers, selectedBrowsers } from '../browsers/detect.ts';
 import { startPageServers } from '../browsers/page-servers.ts';
 import { loadCases } from '../cases/load.ts';
 import type { LoadedCase } from '../cases/model.ts';
@@ -29,22 +29,6 @@ import { beginLifecycle, type Lifecycle } from './lifecycle.ts';
 import { casesPath, dropCases, keepCases } from './run-cases.ts';
 
 const log = (line: string) => console.log(`[r2-cors] ${line}`);
-
-/**
- * The browsers whose projects this run selects (`--project`, exact names): a sequence gets a bucket for each
- * of them only. Any other selection (a pattern) keeps every browser found.
- */
-function selectedBrowsers(found: string[]): string[] {
-  const named: string[] = [];
-  const argv = process.argv;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--project' && argv[i + 1]) named.push(argv[i + 1]);
-    else if (argv[i].startsWith('--project=')) named.push(argv[i].slice('--project='.length));
-  }
-  const names = named.flatMap((n) => n.split(','));
-  if (names.length === 0 || names.some((n) => /[*?]/.test(n))) return found;
-  return found.filter((b) => names.includes(b));
-}
 
 function deadlineMs(kind: string, propagationMaxMs: number): number {
   if (process.env.CORS_PROPAGATION_DEADLINE) return Number(process.env.CORS_PROPAGATION_DEADLINE) * 1000;

@@ -5,16 +5,17 @@
  */
 import type { FullConfig, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { sharedCoordinator, type TestSeen } from '../run/coordinator.ts';
+import { browserWorkersFromEnv } from './workers.ts';
 
 /** Every test is in a describe block named by its case id; its project is its client. */
 function seen(test: TestCase): TestSeen {
   return { caseId: test.parent.title, client: test.parent.project()?.name ?? 'raw' };
 }
 
-/** Workers per browser project and for raw, as playwright.config.ts sets them. */
+/** The workers the run's projects hold at once: the browsers' as playwright.config.ts sets them, and one for raw. */
 function projectWorkers(suite: Suite): number {
   const projects = suite.suites.filter((s) => s.allTests().length > 0).map((s) => s.project()?.name);
-  const browserWorkers = Number(process.env.CORS_BROWSER_WORKERS ?? 1);
+  const browserWorkers = browserWorkersFromEnv();
   return projects.reduce((n, name) => n + (name === 'raw' ? 1 : browserWorkers), 0);
 }
 
@@ -36,6 +37,6 @@ export default class WaveFeed implements Reporter {
   onTestEnd(test: TestCase, result: TestResult) {
     // A test that Playwright will retry has not ended (retries are refused in waves anyway).
     if (result.status !== 'passed' && result.status !== 'skipped' && result.retry < test.retries) return;
-    sharedCoordinator()?.ended(seen(test));
+    sharedCoordinator()?.ended(seen(test), result.status === 'interrupted');
   }
 }

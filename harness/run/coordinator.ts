@@ -42,8 +42,12 @@ export interface WaveCoordinator {
   address: string;
   /** From the feed reporter: the run's tests, before any starts. */
   begin(run: RunSeen): void;
-  /** From the feed reporter: a test's last attempt ended. */
-  ended(test: TestSeen): void;
+  /**
+   * From the feed reporter: a test's last attempt ended. `interrupted`: Playwright stopped it, so the run is
+   * stopping (Ctrl-C, --max-failures, --global-timeout) and no further wave is applied: on a live bucket each
+   * would cost a propagation wait, for tests that will not run.
+   */
+  ended(test: TestSeen, interrupted?: boolean): void;
   /** Stops applying waves, waits for one in progress, and answers every waiting test that the run is ending. */
   close(): Promise<void>;
 }
@@ -145,6 +149,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Wav
       if (i >= 0) waiting.splice(i, 1);
     });
   };
+  /** No wave is applied from now on; the one being applied is stopped, and every waiting test answered. */
+  const endWaves = (reason: string) => {
+    closing = true;
+    stop.abort(reason);
+    release();
+  };
   const server: Server = createServer(answer);
   const address = await listenOnLoopback(server);
 
@@ -173,16 +183,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Wav
       release();
       maybeAdvance();
     },
-    ended(t) {
+    ended(t, interrupted) {
+      if (interrupted && !closing) {
+        log('the run is stopping (a test was interrupted): no further wave is applied');
+        endWaves('the run is stopping');
+        return;
+      }
       const slot = slotOf(slots, t.caseId, t.client);
       if (!slot) return;
       left.set(slot.key, Math.max(0, (left.get(slot.key) ?? 0) - 1));
       maybeAdvance();
     },
     async close() {
-      closing = true;
-      stop.abort('the run is ending');
-      release();
+      if (!closing) endWaves('the run is ending');
       await preparing?.catch(() => {});
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import { parseEnvFile } from '../../harness/emulator/index.ts';
 import { parseDelay } from '../../harness/emulator/store.ts';
 import { targetFromEnv } from '../../harness/targets/from-env.ts';
+import { collectOutput } from '../child-output.ts';
 import { tempDir } from '../temp-dir.ts';
 import { ROOT, r2cors } from './run-cli.ts';
 
@@ -25,22 +26,15 @@ function startCli(args: string[]): Promise<{ child: ChildProcess; output: () => 
     env: { ...process.env, R2_CORS_CA_DIR: caDir },
   });
   children.push(child);
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emulator did not start:\n${output}`)), 15_000);
-    child.stdout?.on('data', () => {
-      if (output.includes('Press Ctrl-C to stop.')) {
+    const timer = setTimeout(() => reject(new Error(`emulator did not start:\n${output()}`)), 15_000);
+    const output = collectOutput(child, (text) => {
+      if (text.includes('Press Ctrl-C to stop.')) {
         clearTimeout(timer);
-        resolve({ child, output: () => output });
+        resolve({ child, output });
       }
     });
-    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}:\n${output}`)));
+    child.on('exit', (code) => reject(new Error(`emulator exited with ${code}:\n${output()}`)));
   });
 }
 
@@ -113,18 +107,12 @@ test('npx r2-cors emulator --write-env r2.env, as the README says, in a fresh fo
     env: { ...process.env, R2_CORS_CA_DIR: caDir },
     detached: true, // its own process group: npx, its shell and the emulator stop together
   });
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let output = () => '';
   const started = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 60_000);
-    child.stdout.on('data', () => {
-      if (output.includes('Press Ctrl-C to stop.')) {
+    output = collectOutput(child, (text) => {
+      if (text.includes('Press Ctrl-C to stop.')) {
         clearTimeout(timer);
         resolve(true);
       }
@@ -134,9 +122,9 @@ test('npx r2-cors emulator --write-env r2.env, as the README says, in a fresh fo
   const env = started ? readEnv(path.join(cwd, 'r2.env')) : {};
   if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGTERM');
   await exited;
-  assert.ok(started, `the emulator did not start through npx:\n${output}`);
+  assert.ok(started, `the emulator did not start through npx:\n${output()}`);
   assert.match(env.R2_S3_ENDPOINT ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
-  assert.match(output, /env file +r2\.env/);
+  assert.match(output(), /env file +r2\.env/);
 });
 
 test('emulator --data-dir: buckets, policies and credentials survive a restart', async () => {

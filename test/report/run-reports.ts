@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ConformanceReport } from '../../harness/report/conformance.ts';
+import { collectOutput } from '../child-output.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { PLAYWRIGHT, suiteEnv } from '../selftest/run-suite.ts';
 import { tempDir } from '../temp-dir.ts';
@@ -28,17 +29,11 @@ export async function runWithReports(
     cwd: ROOT,
     env: { ...env, CORS_BROWSERS: 'none', ...settings, CORS_REPORTS_DIR: dir, CI: '' },
   });
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
+  const output = collectOutput(child);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return {
     code,
-    output,
+    output: output(),
     dir,
     report: () => JSON.parse(readFileSync(path.join(dir, 'conformance.json'), 'utf8')) as ConformanceReport,
   };

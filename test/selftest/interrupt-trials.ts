@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadCases } from '../../harness/cases/load.ts';
+import { collectOutput } from '../child-output.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import {
   BIN,
@@ -29,21 +30,18 @@ import { ONE_WORKER, startSuite } from './run-suite.ts';
 
 export const BUCKETS = 32;
 
-/** `npx r2-cors restore …` as a user runs it; its whole output once it has exited. */
+/**
+ * `r2-cors restore …`: the bin, as npx starts it; its whole output once it has exited. (open-uploads.test.ts runs
+ * it through npx itself.)
+ */
 export function restoreCli(
   env: NodeJS.ProcessEnv,
   args: string[] = [],
   progress?: (output: string) => void,
 ): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--', BIN, 'restore', ...args], { cwd: ROOT, env });
-  let output = '';
-  const read = (d: Buffer) => {
-    output += d;
-    progress?.(output);
-  };
-  child.stdout?.on('data', read);
-  child.stderr?.on('data', read);
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+  const output = collectOutput(child, progress);
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output: output() })));
 }
 
 export interface Trial {

@@ -21,6 +21,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { stringify } from 'yaml';
 import { parseEnvFile } from '../../harness/emulator/index.ts';
+import { collectOutput } from '../child-output.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { tempDir } from '../temp-dir.ts';
 import { suiteEnv } from './run-suite.ts';
@@ -56,11 +57,8 @@ export async function cliEmulator(
     { cwd: ROOT, env: { ...process.env, R2_CORS_CA_DIR: path.join(dir, 'ca') } },
   );
   children.push(emulator);
-  let output = '';
-  emulator.stdout?.on('data', (d) => {
-    output += d;
-  });
-  await until('the emulator', () => (output.includes('Press Ctrl-C') ? true : undefined));
+  const output = collectOutput(emulator);
+  await until('the emulator', () => (output().includes('Press Ctrl-C') ? true : undefined));
   return { ...parseEnvFile(readFileSync(envFile, 'utf8')), ENV_FILE: envFile };
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { Agent } from 'undici';
 import { RequestLogClient } from '../../harness/clients/request-log.ts';
+import { collectOutput } from '../child-output.ts';
 import { ROOT } from '../cli/run-cli.ts';
 
 /** The processes the file started (emulators, runs): killed when it ends. */
@@ -29,15 +30,9 @@ export function npmRun(script: string, env: NodeJS.ProcessEnv, args: string[] = 
     env: { CORS_WORKERS: '1', ...env },
   });
   children.push(child);
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
+  const output = collectOutput(child);
   return new Promise<{ code: number | null; output: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, output })),
+    child.on('exit', (code) => resolve({ code, output: output() })),
   );
 }
 

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { writeJournal } from '../../harness/run/journal.ts';
 import { targetFromEnv } from '../../harness/targets/from-env.ts';
+import { collectOutput } from '../child-output.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { tempDir } from '../temp-dir.ts';
 import { cliEmulator, liveEnvOf, ownerClient } from './live-account.ts';
@@ -49,15 +50,9 @@ async function openUpload(bucket: string, key: string): Promise<string> {
 /** `npx r2-cors restore`, as a user runs it. */
 async function npxRestore(env: NodeJS.ProcessEnv): Promise<{ code: unknown; output: string }> {
   const restore = spawn('npx', ['r2-cors', 'restore'], { cwd: ROOT, env });
-  let output = '';
-  restore.stdout.on('data', (d) => {
-    output += d;
-  });
-  restore.stderr.on('data', (d) => {
-    output += d;
-  });
+  const output = collectOutput(restore);
   const code = await new Promise((resolve) => restore.on('exit', resolve));
-  return { code, output };
+  return { code, output: output() };
 }
 
 test('ListMultipartUploads through the AWS SDK: by prefix, in pages of max-uploads', async () => {

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { collectOutput } from '../child-output.ts';
 import { ROOT } from '../cli/run-cli.ts';
 import { tempDir } from '../temp-dir.ts';
 
@@ -111,14 +112,7 @@ export function startSuite(
       detached: true,
     },
   );
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  return { child, report, output: () => output };
+  return { child, report, output: collectOutput(child) };
 }
 
 export async function runSuite(env: NodeJS.ProcessEnv, projects = ['raw']): Promise<SuiteResult> {

@@ -19,6 +19,22 @@ function fourWaves(): { plan: WavePlan; runs: Map<string, CaseRun> } {
   return { plan: { order: cases, waves }, runs };
 }
 
+/** A coordinator of fourWaves() whose waves apply at once, recording which it applied and what it logged. */
+async function recordingCoordinator() {
+  const { plan, runs } = fourWaves();
+  const prepared: number[] = [];
+  const logged: string[] = [];
+  const coordinator = await startCoordinator({
+    plan,
+    runs,
+    log: (line) => logged.push(line),
+    prepareWave: async (index) => {
+      prepared.push(index);
+    },
+  });
+  return { coordinator, runs, prepared, logged };
+}
+
 const seen = (tests: [string, string][], extra: Partial<RunSeen> = {}): RunSeen => ({
   tests: tests.map(([caseId, client]) => ({ caseId, client })),
   workers: 2,
@@ -32,16 +48,7 @@ const within = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), ms))]);
 
 test('a later wave waits for every test of the one before; a wave without tests is skipped', async () => {
-  const { plan, runs } = fourWaves();
-  const prepared: number[] = [];
-  const coordinator = await startCoordinator({
-    plan,
-    runs,
-    log: () => {},
-    prepareWave: async (index) => {
-      prepared.push(index);
-    },
-  });
+  const { coordinator, runs, prepared } = await recordingCoordinator();
   try {
     // w3 has no test in this run (filtered out by --grep, say).
     coordinator.begin(
@@ -133,4 +140,30 @@ test('closing answers every waiting test, and awaits the wave being applied', as
   await closed;
   assert.ok(applied);
   assert.match(await waiting, /the run is ending/);
+});
+
+test('an interrupted test (Ctrl-C, --max-failures) ends the waves: no further wave is applied', async () => {
+  const { coordinator, prepared, logged } = await recordingCoordinator();
+  try {
+    coordinator.begin(
+      seen([
+        ['w1', 'raw'],
+        ['w1', 'chromium'],
+        ['w2', 'raw'],
+      ]),
+    );
+    const second = waitForWave(coordinator.address, 'w2', 'raw').then(
+      () => 'answered with a run',
+      (error: Error) => error.message,
+    );
+    coordinator.ended({ caseId: 'w1', client: 'raw' }, true);
+    assert.match(await within(second, 2000), /the run is ending: no further wave is applied/);
+    // Wave 1's last test ends after the interruption: wave 2 stays unapplied.
+    coordinator.ended({ caseId: 'w1', client: 'chromium' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(prepared, []);
+    assert.deepEqual(logged, ['the run is stopping (a test was interrupted): no further wave is applied']);
+  } finally {
+    await coordinator.close();
+  }
 });
