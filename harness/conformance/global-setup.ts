@@ -26,6 +26,7 @@ import { formatProblem } from '../schema/problems.ts';
 import { targetFromEnv, targetKind } from '../targets/from-env.ts';
 import { type Target, TargetError } from '../targets/target.ts';
 import { beginLifecycle, type Lifecycle } from './lifecycle.ts';
+import { plainError } from './plain-error.ts';
 import { casesPath, dropCases, keepCases } from './run-cases.ts';
 
 const log = (line: string) => console.log(`[r2-cors] ${line}`);
@@ -34,13 +35,6 @@ function deadlineMs(kind: string, propagationMaxMs: number): number {
   if (process.env.CORS_PROPAGATION_DEADLINE) return Number(process.env.CORS_PROPAGATION_DEADLINE) * 1000;
   // R2: up to 30 s [doc], plus margin; the emulator: its own delay plus margin.
   return kind === 'emulator' ? propagationMaxMs + 10_000 : 45_000;
-}
-
-/** An error Playwright prints as it is: without a stack, which would point into the harness. */
-function plainError(message: string): Error {
-  const error = new Error(message);
-  error.stack = `Error: ${message}`;
-  return error;
 }
 
 /**

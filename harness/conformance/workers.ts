@@ -3,6 +3,7 @@
  * place: playwright.config.ts sets them, and the wave feed (wave-feed.ts) tells the coordinator how many the
  * projects hold at once.
  */
+import { plainError } from './plain-error.ts';
 
 /** CORS_WORKERS: every worker of the run (default 4); checks wait on the network, so more than the cores. */
 export function workersFromEnv(env: NodeJS.ProcessEnv = process.env): number {
@@ -23,8 +24,5 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, byDefault: number): n
   if (value === undefined || value === '') return byDefault;
   const n = Number(value);
   if (Number.isInteger(n) && n >= 1) return n;
-  const error = new Error(`${name}=${value}: expected a whole number, 1 or more`);
-  // Playwright prints a config's error with its stack, which would point into the harness, not the setting.
-  error.stack = `Error: ${error.message}`;
-  throw error;
+  throw plainError(`${name}=${value}: expected a whole number, 1 or more`);
 }
